@@ -1,0 +1,793 @@
+"""Protobuf messages → events: one converter per method, chosen from a registry (SPEC.md §7, §8).
+
+A :class:`ConverterRegistry` maps ``BaseProtoMessage.method`` to a converter, a plain function that
+parses the payload with upb and builds the event, derived fields included (follow role, badges and
+the flags read off them, gift streak fields, follow vs share). Dispatch is one dict lookup; a method
+without a converter becomes :class:`~webcast_proto.events.UnknownMessage`, and a payload that does not
+parse becomes a :class:`~webcast_proto.events.ProtocolWarning`. Nothing a peer sends makes
+:meth:`ConverterRegistry.convert` raise.
+
+The registry only converts what it is handed, so a caller that skips methods nobody listens to never
+pays for their parsing. Each connection owns its registry (:func:`default_registry` makes a fresh one);
+registering on one never changes another (STYLE.md §15, no hidden global state).
+
+Converters read upb attributes directly and trust what the parser checked (STYLE.md §5): a proto3
+field is always present with its default, so only optional sub-messages are tested with ``HasField``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from google.protobuf.message import DecodeError
+
+from webcast_proto._pb import webcast_pb2 as pb
+from webcast_proto.events import (
+    ArmiesTriggerReason,
+    ArmyParticipant,
+    Badge,
+    BattleAction,
+    BattleArmy,
+    BattleResult,
+    BattleUser,
+    Chat,
+    ChatEmote,
+    Control,
+    ControlAction,
+    Emote,
+    EmoteImage,
+    Envelope,
+    Event,
+    FollowRole,
+    Gift,
+    Like,
+    LinkMicArmies,
+    LinkMicBattle,
+    LiveIntro,
+    Member,
+    MemberAction,
+    ProtocolWarning,
+    QuestionNew,
+    RoomUser,
+    Social,
+    SocialKind,
+    StreamEnd,
+    Subscribe,
+    TopViewer,
+    UnknownMessage,
+    User,
+    UserIdentity,
+)
+
+if TYPE_CHECKING:
+    import enum
+
+__all__ = ["Converter", "ConverterRegistry", "convert_user", "default_registry"]
+
+Converter: TypeAlias = Callable[[pb.BaseProtoMessage], Event]
+"""Turns one message envelope into its event. May raise ``DecodeError`` for a bad payload."""
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _members(cls: type[enum.IntEnum]) -> Mapping[int, int]:
+    return MappingProxyType({member.value: member for member in cls})
+
+
+_FOLLOW_ROLES: Final = _members(FollowRole)
+_MEMBER_ACTIONS: Final = _members(MemberAction)
+_CONTROL_ACTIONS: Final = _members(ControlAction)
+_BATTLE_ACTIONS: Final = _members(BattleAction)
+_TRIGGER_REASONS: Final = _members(ArmiesTriggerReason)
+
+
+def _enum_or_int(members: Mapping[int, int], value: int) -> int:
+    """The enum member for ``value`` when known, else the plain int (SPEC.md §6: keep unknown values)."""
+    return members.get(value, value)
+
+
+def _first_url(image: pb.ImageModel) -> str | None:
+    urls = image.url_list
+    return urls[0] if urls else None
+
+
+# Ids are 64-bit (19 digits); 20 leaves room for unsigned values and stays far below the 4300-digit
+# limit past which int() raises.
+_MAX_DECIMAL_DIGITS: Final = 20
+
+
+def _decimal(text: str) -> int | None:
+    """``text`` as an int when it is a plain ASCII decimal number, else ``None``.
+
+    int() alone would also take signs, spaces, underscores and non-ASCII digits, and raise on the rest;
+    peer strings must never make a converter raise.
+    """
+    if 0 < len(text) <= _MAX_DECIMAL_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def _user_identity(identity: pb.UserIdentity) -> UserIdentity:
+    return UserIdentity(
+        is_gift_giver_of_anchor=identity.is_gift_giver_of_anchor,
+        is_subscriber_of_anchor=identity.is_subscriber_of_anchor,
+        is_mutual_following_with_anchor=identity.is_mutual_following_with_anchor,
+        is_follower_of_anchor=identity.is_follower_of_anchor,
+        is_moderator_of_anchor=identity.is_moderator_of_anchor,
+        is_anchor=identity.is_anchor,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Users and badges (SPEC.md §8 "User")
+# --------------------------------------------------------------------------------------------
+
+_TOP_GIFTER_MARKER: Final = "/ranklist_top_gifter_"
+
+# scene_type values (SPEC.md §6.2 BadgeStruct): 1 ADMIN, 4 SUBSCRIBER, 7 NEW_SUBSCRIBER, 8 USER_GRADE,
+# 10 FANS.
+_SCENE_ADMIN: Final = 1
+_SCENE_SUBSCRIBER: Final = 4
+_SCENE_NEW_SUBSCRIBER: Final = 7
+_SCENE_USER_GRADE: Final = 8
+_SCENE_FANS: Final = 10
+_SUBSCRIBER_SCENES: Final = frozenset({_SCENE_SUBSCRIBER, _SCENE_NEW_SUBSCRIBER})
+
+# badges, is_moderator, is_new_gifter, is_subscriber, top_gifter_rank, gifter_level, team_member_level
+_BadgeSummary: TypeAlias = "tuple[tuple[Badge, ...], bool, bool, bool, int | None, int, int]"
+_NO_BADGES: Final[_BadgeSummary] = ((), False, False, False, None, 0, 0)
+
+
+def _top_gifter_rank(url: str) -> int | None:
+    # ".../ranklist_top_gifter_3.png~tplv-obj.image" → 3: the digits between the marker and ".png".
+    start = url.find(_TOP_GIFTER_MARKER) + len(_TOP_GIFTER_MARKER)
+    end = url.find(".png", start)
+    return None if end < 0 else _decimal(url[start:end])
+
+
+def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
+    """The badges and every flag derived from them, in one pass over ``badge_list``.
+
+    One BadgeStruct may yield several entries (a text or image badge plus a privilege level). The
+    scene-type flags read every entry of ``badge_list``, also kinds that yield no :class:`Badge`
+    (string and combine badges): the server's scene type means the same whatever the badge looks like.
+    """
+    badges: list[Badge] = []
+    is_moderator = is_new_gifter = is_subscriber = rank_seen = False
+    top_gifter_rank: int | None = None
+    gifter_level = team_member_level = 0
+    for badge in badge_list:
+        scene = badge.scene_type
+        if scene == _SCENE_ADMIN:
+            is_moderator = True
+        elif scene in _SUBSCRIBER_SCENES:
+            is_subscriber = True
+        if badge.HasField("text"):
+            text = badge.text
+            key = text.key
+            lowered = key.lower()
+            if "moderator" in lowered:
+                is_moderator = True
+            if "live_ng_" in lowered:
+                is_new_gifter = True
+            badges.append(Badge(type=key, name=text.default_pattern, scene_type=scene))
+        if badge.HasField("image"):
+            image = badge.image
+            url = _first_url(image.image)
+            if url is not None:
+                if "/sub_" in url.lower():
+                    is_subscriber = True
+                if not rank_seen and _TOP_GIFTER_MARKER in url:
+                    rank_seen = True
+                    top_gifter_rank = _top_gifter_rank(url)
+            badges.append(Badge(type="image", scene_type=scene, display_type=image.display_type, url=url))
+        if badge.HasField("privilege_log_extra"):
+            extra = badge.privilege_log_extra
+            # "" and "0" mean no level (SPEC.md §8); a non-numeric level cannot be one either.
+            level = _decimal(extra.level)
+            if level:
+                badges.append(
+                    Badge(type="privilege", scene_type=scene, privilege_id=extra.privilege_id, level=level)
+                )
+                if scene == _SCENE_USER_GRADE and not gifter_level:
+                    gifter_level = level
+                elif scene == _SCENE_FANS and not team_member_level:
+                    team_member_level = level
+    return (
+        tuple(badges),
+        is_moderator,
+        is_new_gifter,
+        is_subscriber,
+        top_gifter_rank,
+        gifter_level,
+        team_member_level,
+    )
+
+
+def convert_user(user: pb.User) -> User:
+    """A protobuf ``User`` as a :class:`~webcast_proto.events.User`, derived fields included.
+
+    Args:
+        user: the message's user (an unset sub-message reads as an empty user).
+
+    Returns:
+        The user, with ``profile_picture_url`` = the first ``avatar_thumb`` URL, ``follow_role`` from
+        ``follow_info.follow_status`` and the badge flags of SPEC.md §8.
+    """
+    badge_list = user.badge_list
+    badges, is_moderator, is_new_gifter, is_subscriber, rank, gifter_level, team_member_level = (
+        _summarise_badges(badge_list) if badge_list else _NO_BADGES
+    )
+    urls = user.avatar_thumb.url_list
+    follow_info = user.follow_info
+    return User(
+        user_id=user.id,
+        unique_id=user.display_id,
+        nickname=user.nickname,
+        sec_uid=user.sec_uid,
+        profile_picture_url=urls[0] if urls else None,
+        profile_picture_urls=tuple(urls),
+        verified=user.verified,
+        follow_role=_enum_or_int(_FOLLOW_ROLES, follow_info.follow_status),
+        follower_count=follow_info.follower_count,
+        following_count=follow_info.following_count,
+        badges=badges,
+        is_moderator=is_moderator,
+        is_new_gifter=is_new_gifter,
+        is_subscriber=is_subscriber,
+        top_gifter_rank=rank,
+        gifter_level=gifter_level,
+        team_member_level=team_member_level,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One converter per method (SPEC.md §7). Each parses its payload and fills MessageEvent's fields:
+# msg_id from common (the envelope's when common has none), display_type/label from
+# common.display_text, and the raw payload.
+# --------------------------------------------------------------------------------------------
+
+
+def _chat(message: pb.BaseProtoMessage) -> Chat:
+    payload = message.payload
+    m = pb.WebcastChatMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return Chat(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        comment=m.content,
+        emotes=tuple(
+            [
+                ChatEmote(
+                    emote_id=e.emote.emote_id,
+                    emote_image_url=_first_url(e.emote.image),
+                    place_in_comment=e.index,
+                )
+                for e in m.emotes
+            ]
+        ),
+        at_user=convert_user(m.at_user) if m.HasField("at_user") else None,
+        content_language=m.content_language,
+        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    )
+
+
+def _member(message: pb.BaseProtoMessage) -> Member:
+    payload = message.payload
+    m = pb.WebcastMemberMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return Member(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        action=_enum_or_int(_MEMBER_ACTIONS, m.action),
+        action_description=m.action_description,
+        member_count=m.member_count,
+        enter_type=m.enter_type,
+    )
+
+
+def _gift(message: pb.BaseProtoMessage) -> Gift:
+    payload = message.payload
+    m = pb.WebcastGiftMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    gift = m.gift
+    monitor = m.monitor_info
+    return Gift(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        to_user=convert_user(m.to_user) if m.HasField("to_user") else None,
+        gift_id=m.gift_id,
+        repeat_count=m.repeat_count,
+        repeat_end=m.repeat_end != 0,
+        group_id=m.group_id,
+        combo_count=m.combo_count,
+        group_count=m.group_count,
+        gift_name=gift.name,
+        gift_type=gift.type,
+        diamond_count=gift.diamond_count,
+        describe=gift.describe,
+        gift_picture_url=_first_url(gift.image),
+        timestamp=monitor.send_gift_send_message_success_ms,
+        receiver_user_id=monitor.to_user_id,
+        monitor_extra=m.monitor_extra,
+        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    )
+
+
+def _room_user(message: pb.BaseProtoMessage) -> RoomUser:
+    payload = message.payload
+    m = pb.WebcastRoomUserSeqMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return RoomUser(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        viewer_count=m.total,
+        top_viewers=tuple(
+            [TopViewer(user=convert_user(c.user), coin_count=c.score, rank=c.rank) for c in m.ranks]
+        ),
+        total_user=m.total_user,
+        popularity=m.popularity,
+    )
+
+
+def _like(message: pb.BaseProtoMessage) -> Like:
+    payload = message.payload
+    m = pb.WebcastLikeMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return Like(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        like_count=m.count,
+        total_like_count=m.total,
+    )
+
+
+_SHARE_VIEWERS_PREFIX: Final = "pm_mt_guidance_viewer_"
+_SHARE_VIEWERS_SUFFIX: Final = "_share"
+
+
+def _social_kind(key: str) -> tuple[SocialKind, int | None]:
+    """Follow vs share from the display text key, not ``action`` (SPEC.md §8 "Social").
+
+    Returns the kind and, for ``pm_mt_guidance_viewer_{N}_share``, N (the users who joined).
+    """
+    if "follow" in key:
+        return SocialKind.FOLLOW, None
+    if "share" in key:
+        if key.startswith(_SHARE_VIEWERS_PREFIX) and key.endswith(_SHARE_VIEWERS_SUFFIX):
+            return SocialKind.SHARE, _decimal(key[len(_SHARE_VIEWERS_PREFIX) : -len(_SHARE_VIEWERS_SUFFIX)])
+        return SocialKind.SHARE, None
+    return SocialKind.OTHER, None
+
+
+def _social(message: pb.BaseProtoMessage) -> Social:
+    payload = message.payload
+    m = pb.WebcastSocialMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    key = text.key
+    kind, users_joined = _social_kind(key)
+    return Social(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        kind=kind,
+        action=m.action,
+        follow_count=m.follow_count,
+        share_count=m.share_count,
+        share_type=m.share_type,
+        share_target=m.share_target,
+        users_joined=users_joined,
+    )
+
+
+def _emote(message: pb.BaseProtoMessage) -> Emote:
+    payload = message.payload
+    m = pb.WebcastEmoteChatMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    emotes = tuple(
+        [EmoteImage(emote_id=e.emote_id, emote_image_url=_first_url(e.image)) for e in m.emote_list]
+    )
+    first = emotes[0] if emotes else None
+    return Emote(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        emote_id=first.emote_id if first is not None else "",
+        emote_image_url=first.emote_image_url if first is not None else None,
+        emotes=emotes,
+        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    )
+
+
+def _envelope_sender(text: pb.Text) -> User | None:
+    # The sender is the user of the display text's first piece (SPEC.md §8 "Envelope", §6.4).
+    pieces = text.pieces
+    if pieces:
+        piece = pieces[0]
+        if piece.HasField("user_value") and piece.user_value.HasField("user"):
+            return convert_user(piece.user_value.user)
+    return None
+
+
+def _envelope(message: pb.BaseProtoMessage) -> Envelope:
+    payload = message.payload
+    m = pb.WebcastEnvelopeMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    info = m.envelope_info
+    return Envelope(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        envelope_id=info.envelope_id,
+        business_type=info.business_type,
+        coins=info.diamond_count,
+        can_open=info.people_count,
+        timestamp=info.unpack_at,
+        send_user_name=info.send_user_name,
+        send_user_id=_decimal(info.send_user_id) or 0,
+        display=m.display,
+        sender=_envelope_sender(text),
+    )
+
+
+def _question_new(message: pb.BaseProtoMessage) -> QuestionNew:
+    payload = message.payload
+    m = pb.WebcastQuestionNewMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    data = m.data
+    return QuestionNew(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        question_id=data.question_id,
+        question_text=data.content,
+        user=convert_user(data.user) if data.HasField("user") else None,
+    )
+
+
+def _battle_user(info: pb.BattleBaseUserInfo) -> BattleUser:
+    return BattleUser(
+        user_id=info.user_id,
+        nickname=info.nick_name,
+        profile_picture_url=_first_url(info.avatar_thumb),
+        unique_id=info.display_id,
+        room_id=info.room_id,
+    )
+
+
+def _link_mic_battle(message: pb.BaseProtoMessage) -> LinkMicBattle:
+    payload = message.payload
+    m = pb.WebcastLinkMicBattle.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return LinkMicBattle(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        battle_id=m.battle_id,
+        action=_enum_or_int(_BATTLE_ACTIONS, m.action),
+        battle_users=tuple([_battle_user(entry.value.user) for entry in m.anchors_info]),
+        battle_results=tuple(
+            [
+                BattleResult(
+                    # The entry is keyed by the user id; the value repeats it (SPEC.md §6.3).
+                    user_id=entry.value.user_id or entry.key,
+                    result=entry.value.result,
+                    score=entry.value.score,
+                    diamond_score=entry.value.diamond_score,
+                )
+                for entry in m.battle_result
+            ]
+        ),
+    )
+
+
+def _battle_army(host_user_id: int, army: pb.BattleUserArmies) -> BattleArmy:
+    return BattleArmy(
+        host_user_id=host_user_id,
+        points=army.hostscore,
+        participants=tuple(
+            [ArmyParticipant(user_id=a.user_id, nickname=a.nickname, score=a.score) for a in army.user_armies]
+        ),
+    )
+
+
+def _link_mic_armies(message: pb.BaseProtoMessage) -> LinkMicArmies:
+    payload = message.payload
+    m = pb.WebcastLinkMicArmies.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return LinkMicArmies(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        battle_id=m.battle_id,
+        battle_status=_enum_or_int(_TRIGGER_REASONS, m.trigger_reason),
+        battle_armies=tuple([_battle_army(entry.key, entry.value) for entry in m.armies]),
+        from_user_id=m.from_user_id,
+        gift_id=m.gift_id,
+        gift_count=m.gift_count,
+        total_diamond_count=m.total_diamond_count,
+        repeat_count=m.repeat_count,
+    )
+
+
+def _live_intro(message: pb.BaseProtoMessage) -> LiveIntro:
+    payload = message.payload
+    m = pb.WebcastLiveIntroMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    badges = m.badges
+    return LiveIntro(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        id=m.id,
+        description=m.content,
+        user=convert_user(m.user) if m.HasField("user") else None,
+        audit_status=m.audit_status,
+        intro_mode=m.intro_mode,
+        content_language=m.content_language,
+        badges=_summarise_badges(badges)[0] if badges else (),
+    )
+
+
+def _subscribe(message: pb.BaseProtoMessage) -> Subscribe:
+    payload = message.payload
+    m = pb.WebcastSubNotifyMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    return Subscribe(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        user=convert_user(m.user),
+        sub_month=m.sub_month,
+        exhibition_type=m.exhibition_type,
+        subscribe_type=m.subscribe_type,
+        old_subscribe_status=m.old_subscribe_status,
+        subscribing_status=m.subscribing_status,
+    )
+
+
+# Actions 3 (ended by the host) and 4 (ended or suspended by the platform) end the stream (SPEC.md §1, §8).
+_CONTROL_EVENTS: Final[Mapping[int, type[Control] | type[StreamEnd]]] = MappingProxyType(
+    {ControlAction.STREAM_ENDED: StreamEnd, ControlAction.STREAM_SUSPENDED: StreamEnd}
+)
+
+
+def _control(message: pb.BaseProtoMessage) -> Control | StreamEnd:
+    payload = message.payload
+    m = pb.WebcastControlMessage.FromString(payload)
+    common = m.common
+    text = common.display_text
+    action = m.action
+    return _CONTROL_EVENTS.get(action, Control)(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+        action=_enum_or_int(_CONTROL_ACTIONS, action),
+        tips=m.tips,
+    )
+
+
+def _unknown(message: pb.BaseProtoMessage) -> UnknownMessage:
+    """A method without converter: the raw payload, plus what its common part (field 1) says."""
+    payload = message.payload
+    try:
+        common = pb.CommonOnlyMessage.FromString(payload).common
+    except DecodeError:
+        # An unmodelled payload is not ours to judge (SPEC.md §7: unknown methods are not errors).
+        common = pb.CommonMessageData()
+    text = common.display_text
+    return UnknownMessage(
+        method=message.method,
+        msg_id=common.msg_id or message.msg_id,
+        room_id=common.room_id,
+        create_time=common.create_time,
+        display_type=text.key,
+        label=text.default_pattern,
+        payload=payload,
+    )
+
+
+_BUILTIN_CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
+    {
+        "WebcastChatMessage": _chat,
+        "WebcastMemberMessage": _member,
+        "WebcastGiftMessage": _gift,
+        "WebcastRoomUserSeqMessage": _room_user,
+        "WebcastLikeMessage": _like,
+        "WebcastSocialMessage": _social,
+        "WebcastEmoteChatMessage": _emote,
+        "WebcastEnvelopeMessage": _envelope,
+        "WebcastQuestionNewMessage": _question_new,
+        "WebcastLinkMicBattle": _link_mic_battle,
+        "WebcastLinkMicArmies": _link_mic_armies,
+        "WebcastLiveIntroMessage": _live_intro,
+        "WebcastSubNotifyMessage": _subscribe,
+        "WebcastControlMessage": _control,
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+
+class ConverterRegistry:
+    """Method name → converter, owned by one connection (or one decode call).
+
+    Args:
+        converters: the initial converters; none if omitted (see :func:`default_registry` for the
+            built-in ones).
+
+    Raises:
+        TypeError: if a method is not a string or a converter is not callable.
+        ValueError: if a method is empty.
+    """
+
+    __slots__ = ("_converters",)
+
+    def __init__(self, converters: Mapping[str, Converter] | None = None) -> None:
+        self._converters: dict[str, Converter] = {}
+        if converters is not None:
+            for method, converter in converters.items():
+                self.register(method, converter)
+
+    def register(self, method: str, converter: Converter) -> None:
+        """Convert messages of ``method`` with ``converter`` from now on, replacing any earlier one.
+
+        The converter gets the envelope (``method``, ``msg_id``, raw ``payload``) and returns an event;
+        a ``google.protobuf.message.DecodeError`` it raises becomes a ``ProtocolWarning``.
+
+        Raises:
+            TypeError: if ``method`` is not a string or ``converter`` is not callable.
+            ValueError: if ``method`` is empty.
+        """
+        if not isinstance(method, str):
+            raise TypeError(f"method must be a str, got {type(method).__name__}")
+        if not method:
+            raise ValueError("method must not be empty")
+        if not callable(converter):
+            raise TypeError(f"converter must be callable, got {type(converter).__name__}")
+        self._converters[method] = converter
+
+    def unregister(self, method: str) -> None:
+        """Stop converting ``method``: its messages become ``UnknownMessage`` events.
+
+        Raises:
+            KeyError: if no converter is registered for ``method``.
+        """
+        try:
+            del self._converters[method]
+        except KeyError:
+            raise KeyError(f"no converter registered for method {method!r}") from None
+
+    def copy(self) -> ConverterRegistry:
+        """An independent registry with the same converters."""
+        return ConverterRegistry(self._converters)
+
+    def __contains__(self, method: object) -> bool:
+        return isinstance(method, str) and method in self._converters
+
+    @property
+    def methods(self) -> frozenset[str]:
+        """The methods with a converter."""
+        return frozenset(self._converters)
+
+    def __repr__(self) -> str:
+        return f"<ConverterRegistry of {len(self._converters)} methods>"
+
+    def convert(self, message: pb.BaseProtoMessage) -> Event:
+        """The event for one message envelope. Never raises for peer data.
+
+        Args:
+            message: a message of a fetch result.
+
+        Returns:
+            The converter's event for a known method; :class:`~webcast_proto.events.UnknownMessage`
+            (raw payload plus the common fields, when its field 1 parses) for any other method; a
+            :class:`~webcast_proto.events.ProtocolWarning` naming method and msg_id when the payload
+            does not parse as its method's message (SPEC.md §9 "bad message payload").
+        """
+        method = message.method
+        try:
+            return self._converters.get(method, _unknown)(message)
+        except DecodeError as exc:
+            return ProtocolWarning(
+                message=f"cannot decode the payload of a {method or 'method-less'} message: {exc}",
+                method=method or None,
+                msg_id=message.msg_id or None,
+            )
+
+
+def default_registry() -> ConverterRegistry:
+    """A fresh registry holding every built-in converter (the 14 methods of SPEC.md §7).
+
+    Returns:
+        A new registry; changing it changes no other registry.
+    """
+    return ConverterRegistry(_BUILTIN_CONVERTERS)
