@@ -17,10 +17,12 @@ session id, a sign-server key or any other secret.
 from __future__ import annotations
 
 __all__ = [
+    "APIError",
     "AgeRestricted",
     "CaptchaRequired",
     "ConnectError",
     "HTTPError",
+    "HTTPStatusError",
     "InvalidSession",
     "LocalProtocolError",
     "ProtocolError",
@@ -30,6 +32,7 @@ __all__ = [
     "SignatureRequired",
     "SignerError",
     "TransportError",
+    "UnexpectedHTML",
     "UnexpectedResponse",
     "UserNotFound",
     "UserOffline",
@@ -154,6 +157,47 @@ class UnexpectedResponse(HTTPError):
     """The response has the wrong shape: HTML where JSON was expected, malformed JSON, missing keys."""
 
     retryable = True
+
+
+class HTTPStatusError(UnexpectedResponse):
+    """An error status (3xx, 4xx or 5xx other than 429) where a 2xx answer was expected.
+
+    Retryable for 5xx (the server's trouble), not for the others (the request itself is refused).
+    """
+
+    def __init__(self, message: str, *, status_code: int, retry_after: float | None = None) -> None:
+        super().__init__(message, status_code=status_code, retry_after=retry_after)
+        self.retryable = status_code >= 500
+
+
+class UnexpectedHTML(CaptchaRequired, UnexpectedResponse):
+    """An HTML page where JSON or protobuf was expected.
+
+    Both a wrong shape (:class:`UnexpectedResponse`) and, per SPEC.md §9, the usual sign of a block or
+    captcha page (:class:`CaptchaRequired`), so either ``except`` catches it.
+    """
+
+
+class APIError(HTTPError):
+    """TikTok's JSON answer carried a non-zero status code of its own (``statusCode``/``status_code``).
+
+    Codes with a known meaning raise their own class instead (19881007 :class:`UserNotFound`, 20003
+    :class:`InvalidSession`); this is the rest ("API Error {code} ({message})", SPEC.md §2.2).
+
+    Attributes:
+        api_code: the non-zero code from the body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        api_code: int,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, retry_after=retry_after)
+        self.api_code = api_code
 
 
 class TransportError(WebcastError):
