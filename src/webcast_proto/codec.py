@@ -375,8 +375,8 @@ def _parse_fetch_result_body(data: bytes, limits: Limits) -> pb.ProtoMessageFetc
     limit = limits.max_messages_per_frame
     # An empty message takes two bytes on the wire (tag, length 0), so a body of at most 2 * limit
     # bytes cannot hold too many and needs no count. A longer one is counted before upb parses it:
-    # 8 MiB of empty messages (8 KiB gzip'd) would otherwise make upb build 4 million of them,
-    # ~40 bytes each, before the count could be checked.
+    # 8 MiB of empty messages (8 KiB gzip'd) would otherwise make upb build 4 million of them
+    # (~380 MB, ~0.7 s) before the count could be checked.
     if len(data) > 2 * limit:
         _check_message_count(data, limit)
     try:
