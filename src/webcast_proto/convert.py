@@ -223,7 +223,7 @@ def convert_user(user: pb.User) -> User:
     badges, is_moderator, is_new_gifter, is_subscriber, rank, gifter_level, team_member_level = (
         _summarise_badges(badge_list) if badge_list else _NO_BADGES
     )
-    urls = user.avatar_thumb.url_list
+    urls = user.avatar_thumb.url_list[:]  # one C-level copy; iterating the upb container is slower
     follow_info = user.follow_info
     return User(
         user_id=user.id,
