@@ -777,9 +777,10 @@ class ConverterRegistry:
         try:
             return self._converters.get(method, _unknown)(message)
         except DecodeError as exc:
+            # Only a converter raises, so method names a registered one and is never empty.
             return ProtocolWarning(
-                message=f"cannot decode the payload of a {method or 'method-less'} message: {exc}",
-                method=method or None,
+                message=f"cannot decode the payload of a {method} message: {exc}",
+                method=method,
                 msg_id=message.msg_id or None,
             )
 

@@ -15,6 +15,7 @@ unique and the same sequence of calls gives the same ids. Tests comparing ids pa
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -949,7 +950,10 @@ _MIX_WEIGHTS: Final = (
     ("emote_chat", 1),
     ("question_new", 1),
 )
-_MIX_TOTAL: Final = sum(weight for _, weight in _MIX_WEIGHTS)
+_MIX_KINDS: Final = tuple(kind for kind, _ in _MIX_WEIGHTS)
+# Cumulative weights: a draw in range(_MIX_TOTAL) falls in one kind's band.
+_MIX_THRESHOLDS: Final = tuple(itertools.accumulate(weight for _, weight in _MIX_WEIGHTS))
+_MIX_TOTAL: Final = _MIX_THRESHOLDS[-1]
 _GIFT_IDS: Final = tuple(GIFTS)
 _MIX_COMMENTS: Final = (
     "hi!!",
@@ -1023,11 +1027,7 @@ class _Mix:
         if self.streaks and remaining <= len(self.streaks):
             # Close open streaks while there is room, so that every streak in the mix ends.
             return self._end_streak(msg_id, create_time)
-        pick = self.rng.below(_MIX_TOTAL)
-        for kind, weight in _MIX_WEIGHTS:  # noqa: B007  # kind is used after the loop
-            if pick < weight:
-                break
-            pick -= weight
+        kind = _MIX_KINDS[bisect.bisect_right(_MIX_THRESHOLDS, self.rng.below(_MIX_TOTAL))]
         viewer = self.users[self.rng.below(len(self.users))]
         return self.makers[kind](viewer, msg_id, create_time)
 
