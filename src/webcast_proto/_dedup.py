@@ -1,4 +1,4 @@
-"""Duplicate suppression by ``msg_id``, in bounded memory.
+"""Which messages become events: duplicate suppression by ``msg_id`` in bounded memory, and filtering.
 
 The same message can reach a client more than once: the initial data of the first fetch overlaps the
 first WebSocket frames, polling results overlap each other, and a resume re-fetches from a cursor that
@@ -6,13 +6,29 @@ may be older than the last delivered message (SPEC.md §1, §5). Each message ca
 (``BaseProtoMessage`` field 3, SPEC.md §6.1), so the connection remembers the most recent ids and drops
 repeats. Memory is capped at ``Limits.max_dedup_window`` ids (STYLE.md §7): the oldest id is forgotten
 first, and an id seen again moves to the young end (least recently seen goes first).
+
+:class:`MessageSieve` puts the window in front of the converter registry, with the optional set of
+wanted methods, so the connection hands it a fetch result's messages and gets events back.
 """
 
 from __future__ import annotations
 
-from webcast_proto._timers import check_positive_int
+from typing import TYPE_CHECKING, Final
 
-__all__ = ["MessageDeduplicator"]
+from webcast_proto._timers import check_positive_int
+from webcast_proto.events import StreamEnd
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable
+
+    from webcast_proto._pb import webcast_pb2 as pb
+    from webcast_proto.convert import ConverterRegistry
+    from webcast_proto.events import Event
+
+__all__ = ["CONTROL_METHOD", "MessageDeduplicator", "MessageSieve"]
+
+# The method whose messages can end the stream (SPEC.md §1.9, §8 "Stream end").
+CONTROL_METHOD: Final = "WebcastControlMessage"
 
 
 class MessageDeduplicator:
@@ -70,3 +86,65 @@ class MessageDeduplicator:
         if len(ids) > self._capacity:
             del ids[next(iter(ids))]
         return True
+
+
+class MessageSieve:
+    """Turns a fetch result's messages into events: new ones only, wanted ones only, up to a stream end.
+
+    Order of work per message, cheapest first: the ``msg_id`` window (a repeat is dropped), then the
+    wanted methods (an unwanted message is dropped before its payload is parsed), then the registry.
+    Control messages are always converted when a filter is set: they can end the stream (SPEC.md §1.9),
+    which the connection must see whatever the user listens to.
+
+    Args:
+        capacity: the ``msg_id`` window (``Limits.max_dedup_window``).
+        registry: converts one message to one event; never raises for peer data.
+        wanted_methods: the methods to convert, or ``None`` for all.
+    """
+
+    __slots__ = ("_dedup", "_registry", "_wanted")
+
+    def __init__(
+        self,
+        *,
+        capacity: int,
+        registry: ConverterRegistry,
+        wanted_methods: Collection[str] | None = None,
+    ) -> None:
+        self._dedup = MessageDeduplicator(capacity)
+        self._registry = registry
+        self._wanted = None if wanted_methods is None else frozenset(wanted_methods) | {CONTROL_METHOD}
+
+    @property
+    def wanted_methods(self) -> frozenset[str] | None:
+        """The methods converted (control included), or ``None`` for all."""
+        return self._wanted
+
+    def remember(self, messages: Iterable[pb.BaseProtoMessage]) -> None:
+        """Record the ids of ``messages`` without delivering them (initial data switched off)."""
+        for message in messages:
+            self._dedup.add(message.msg_id)
+
+    def sift(self, messages: Iterable[pb.BaseProtoMessage], events: list[Event]) -> bool:
+        """Append the events of the new, wanted ``messages`` to ``events``, stopping after a stream end.
+
+        Messages after a stream end are neither converted nor remembered: nothing after it counts.
+
+        Args:
+            messages: a fetch result's messages, in order.
+            events: where the events go.
+
+        Returns:
+            Whether the stream ended: the last event appended is a ``StreamEnd``.
+        """
+        wanted = self._wanted
+        for message in messages:
+            if not self._dedup.add(message.msg_id):
+                continue
+            if wanted is not None and message.method not in wanted:
+                continue
+            event = self._registry.convert(message)
+            events.append(event)
+            if isinstance(event, StreamEnd):
+                return True
+        return False

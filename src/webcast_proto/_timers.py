@@ -8,25 +8,22 @@ answers with an absolute deadline, and says whether something is due. The connec
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 __all__ = [
-    "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_LIVENESS_TIMEOUT",
     "HeartbeatSchedule",
     "LivenessTimer",
     "PollSchedule",
+    "SocketClocks",
     "check_duration",
     "check_positive_int",
     "poll_interval",
 ]
 
-# SPEC.md §4.4: [S]/[V1] beat every 10 s and [C2] every 10000 ms; [TL] uses the handshake's
-# ping-interval, else 5.0 s. Without a ping-interval we follow the majority (and the seed): 10 s.
-DEFAULT_HEARTBEAT_INTERVAL = 10.0
-
 # No peer has a liveness timeout and no server heartbeat deadline is known (SPEC.md §11). A live room
-# sends RoomUserSeq/Like traffic every few seconds; 60 s of total silence (six missed heartbeat
-# periods) means the socket is dead even when TCP has not noticed.
+# sends RoomUserSeq/Like traffic every few seconds; 60 s of total silence (twelve heartbeat
+# periods at the 5 s default) means the socket is dead even when TCP has not noticed.
 DEFAULT_LIVENESS_TIMEOUT = 60.0
 
 
@@ -207,3 +204,11 @@ class PollSchedule:
         """Forget everything (the connection left polling)."""
         self._due_at = None
         self._in_flight = False
+
+
+@dataclass(slots=True)
+class SocketClocks:
+    """The clocks of one open WebSocket: they exist exactly while the connection is STREAMING."""
+
+    heartbeat: HeartbeatSchedule
+    liveness: LivenessTimer
