@@ -227,8 +227,11 @@ class User(_Record):
         unique_id: the @username without the ``@`` (``display_id``); ``""`` if not sent.
         profile_picture_url: the first ``avatar_thumb`` URL, or ``None``.
         follow_role: :class:`FollowRole` (0 none, 1 follower, 2 friends).
-        is_moderator / is_new_gifter / is_subscriber / top_gifter_rank: derived from the badges.
-        gifter_level / team_member_level: level of the badge with scene type 8 / 10, else 0.
+        is_moderator / is_new_gifter / is_subscriber / top_gifter_rank: derived from the badges
+            (SPEC.md §8). The scene-type rules (1 moderator; 4, 7 subscriber) read every entry of
+            ``badge_list``, also string and combine badges, which yield no :class:`Badge`.
+        gifter_level / team_member_level: privilege level of the first badge with scene type 8 / 10,
+            else 0.
     """
 
     user_id: int = 0

@@ -388,6 +388,7 @@ def gift(
     """
     known_name, known_diamonds, known_type = GIFTS.get(gift_id, (f"Gift {gift_id}", 10, 2))
     name = known_name if gift_name is None else gift_name
+    kind = known_type if gift_type is None else gift_type
     return pb.WebcastGiftMessage(
         common=_common("WebcastGiftMessage", msg_id, room_id, create_time, display_key, display_pattern),
         gift_id=gift_id,
@@ -402,14 +403,14 @@ def gift(
             id=gift_id,
             name=name,
             diamond_count=known_diamonds if diamond_count is None else diamond_count,
-            type=known_type if gift_type is None else gift_type,
+            type=kind,
             describe=f"sent {name}" if describe is None else describe,
             image=_image(
                 f"{_CDN}/img/maliva/webcast-va/gift_{gift_id}.png~tplv-obj.png"
                 if picture_url is None
                 else picture_url
             ),
-            combo=(known_type if gift_type is None else gift_type) == 1,
+            combo=kind == 1,
         ),
         monitor_info=pb.GiftMonitorInfo(
             anchor_id=receiver_user_id,
