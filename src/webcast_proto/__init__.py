@@ -6,6 +6,7 @@ out. Nothing here opens a socket, starts a thread, reads a clock or needs an eve
 
 from __future__ import annotations
 
+from webcast_proto._decode import decode_fetch_response, decode_push_frame, events_from_fetch_result
 from webcast_proto._errors import (
     AgeRestricted,
     CaptchaRequired,
@@ -27,6 +28,7 @@ from webcast_proto._errors import (
     WebcastError,
 )
 from webcast_proto.config import Limits
+from webcast_proto.convert import Converter, ConverterRegistry, convert_user, default_registry
 from webcast_proto.events import (
     ArmiesTriggerReason,
     ArmyParticipant,
@@ -87,6 +89,8 @@ __all__ = [
     "Connected",
     "Control",
     "ControlAction",
+    "Converter",
+    "ConverterRegistry",
     "Disconnected",
     "Emote",
     "EmoteImage",
@@ -132,4 +136,9 @@ __all__ = [
     "WebSocketConnected",
     "WebcastBlocked",
     "WebcastError",
+    "convert_user",
+    "decode_fetch_response",
+    "decode_push_frame",
+    "default_registry",
+    "events_from_fetch_result",
 ]
