@@ -1106,3 +1106,26 @@ def test_quoted_server_text_is_bounded_and_single_line() -> None:
         parse_send_chat_response(ok_json(body))
     assert "\n" not in str(info.value)
     assert len(str(info.value)) < 260
+
+
+def test_error_detail_ignores_unreadable_error_bodies() -> None:
+    """A 429 whose small body is malformed or over-nested JSON still raises, just without quoting it."""
+    for body in (b"{not json", b'{"a":' + b"[" * 20 + b"]" * 20 + b"}"):
+        with pytest.raises(RateLimited) as info:
+            parse_send_chat_response(ok(body, status=429))
+        assert str(info.value) == "send chat: rate limited (HTTP 429)"
+
+
+def test_no_cookie_header_without_cookies() -> None:
+    """Without tt-target-idc and a jar, requests carry no Cookie header at all."""
+    request = build_fetch_request(
+        endpoints=ENDPOINTS, client_params=ClientParams(tt_target_idc=""), room_id=1
+    )
+    assert request.header("cookie") is None
+
+
+@pytest.mark.parametrize("header", [("Bad:Name", "x"), ("", "x"), ("X-Ok", "a\r\nInjected: 1")])
+def test_extra_headers_refuse_injection(header: tuple[str, str]) -> None:
+    """An extra header with an empty name, a ``:`` in its name or a control character is a ValueError."""
+    with pytest.raises(ValueError, match="invalid header"):
+        build_fetch_request(endpoints=ENDPOINTS, client_params=PARAMS, room_id=1, extra_headers=[header])
