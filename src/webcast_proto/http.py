@@ -458,15 +458,21 @@ def _first_url(image: JSONValue) -> str | None:
     return None
 
 
-def _webcast_data(body: dict[str, JSONValue], *, what: str, status: int) -> dict[str, JSONValue]:
-    """``data`` of a ``{data, extra, status_code}`` answer (SPEC.md §2.3), or :class:`APIError`."""
-    data = body.get("data")
+def _raise_for_webcast_code(body: dict[str, JSONValue], *, what: str, status: int) -> None:
+    """:class:`APIError` for a non-zero ``status_code`` of a ``{data, extra, status_code}`` answer (§2.3)."""
     code = _as_int(body.get("status_code", 0))
     if code:
+        data = body.get("data")
         message = _as_str(_get(data, "message")) or _as_str(_get(data, "prompts"))
         raise APIError(
             f"{what}: API error {code} ({_quote_text(message)})", api_code=code, status_code=status
         )
+
+
+def _webcast_data(body: dict[str, JSONValue], *, what: str, status: int) -> dict[str, JSONValue]:
+    """``data`` of a ``{data, extra, status_code}`` answer (SPEC.md §2.3), or :class:`APIError`."""
+    _raise_for_webcast_code(body, what=what, status=status)
+    data = body.get("data")
     if not isinstance(data, dict):
         raise UnexpectedResponse(f"{what}: no 'data' object in the answer", status_code=status)
     return data
@@ -525,7 +531,7 @@ def _url(base: str, path: str, items: Sequence[tuple[str, str]]) -> str:
     return f"{base}{path}?{urlencode(list(items))}" if items else f"{base}{path}"
 
 
-_UNIQUE_ID_PREFIX = re.compile(r"^(?:https?://)?(?:(?:www|m|vm)\.)?tiktok\.com/", re.IGNORECASE)
+_UNIQUE_ID_PREFIX = re.compile(r"^(?:https?://)?(?:(?:www|m)\.)?tiktok\.com/", re.IGNORECASE)
 
 
 def normalize_unique_id(value: str) -> str:
@@ -1093,9 +1099,7 @@ def parse_check_alive_response(response: Response, *, limits: Limits = DEFAULT_L
     """
     what = "live check"
     body = _load_json_object(response, limits=limits, what=what)
-    code = _as_int(body.get("status_code", 0))
-    if code:
-        raise APIError(f"{what}: API error {code}", api_code=code, status_code=response.status_code)
+    _raise_for_webcast_code(body, what=what, status=response.status_code)
     data = body.get("data")
     alive = [_get(entry, "alive") for entry in data] if isinstance(data, list) else None
     if alive is None or not all(isinstance(a, bool) for a in alive):
@@ -1530,7 +1534,11 @@ def parse_send_chat_response(response: Response, *, limits: Limits = DEFAULT_LIM
     """
     what = "send chat"
     body = _load_json_object(response, limits=limits, what=what)
-    status = response.status_code
+    return _chat_sent(body, what=what, status=response.status_code)
+
+
+def _chat_sent(body: dict[str, JSONValue], *, what: str, status: int) -> ChatSent:
+    """TikTok's room/chat answer ``{status_code, data, extra: {now}}`` → ChatSent or its error (§10)."""
     code = _as_int(body.get("status_code"))
     if code is None:
         raise UnexpectedResponse(f"{what}: no integer status_code in the answer", status_code=status)

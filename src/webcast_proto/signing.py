@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from webcast_proto._errors import (
+    APIError,
     LocalProtocolError,
     RateLimited,
     SignatureRequired,
@@ -50,6 +51,7 @@ from webcast_proto.http import (
     RoomLookup,
     _as_int,
     _as_str,
+    _chat_sent,
     _check_room_id,
     _check_size,
     _error_detail,
@@ -176,10 +178,6 @@ def parse_cookie_pairs(value: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _parse_cookie_header(value: str) -> dict[str, str]:
-    return dict(parse_cookie_pairs(value))
-
-
 def apply_signature(request: Request, signed: SignedUrl) -> Request:
     """``request`` with the signed URL, the signature's UA, headers and cookies.
 
@@ -205,7 +203,7 @@ def apply_signature(request: Request, signed: SignedUrl) -> Request:
         overrides.append(("User-Agent", signed.user_agent))
     try:
         if signed.cookies:
-            jar = _parse_cookie_header(request.header("cookie") or "")
+            jar = dict(parse_cookie_pairs(request.header("cookie") or ""))
             jar.update(signed.cookies)
             overrides.append(("Cookie", cookie_header(jar)))
         headers = _merge_headers(request.headers, tuple(overrides))
@@ -655,6 +653,9 @@ class EulerSigner:
     def parse_chat_response(self, response: Response) -> ChatSent:
         """``{code, message, data}`` → the accepted message.
 
+        When ``data`` is TikTok's own room/chat answer (``{data, extra: {now}, status_code}``, as [C2]
+        documents), its ``status_code`` is checked as for a direct send (SPEC.md §10).
+
         Args:
             response: the answer to :meth:`build_chat_request`'s request.
 
@@ -663,10 +664,20 @@ class EulerSigner:
 
         Raises:
             SignatureRequired: HTTP 401/402/403 or body ``code`` 403 (premium plan needed).
+            InvalidSession: TikTok's ``status_code`` 20003 inside ``data``.
+            APIError: another non-zero TikTok ``status_code`` inside ``data``.
             SignerError, RateLimited, RemoteProtocolError: as :meth:`parse_sign_response`.
         """
-        body = _load_sign_json(response, limits=self.limits, what="sign server chat", secrets=self._secrets)
+        what = "sign server chat"
+        body = _load_sign_json(response, limits=self.limits, what=what, secrets=self._secrets)
         data = body.get("data")
+        if isinstance(data, dict) and "status_code" in data:
+            try:
+                return _chat_sent(data, what=what, status=200)
+            except APIError as exc:  # TikTok's text, quoted: scrub what it might echo back
+                raise APIError(
+                    _scrub(exc.message, self._secrets), api_code=exc.api_code, status_code=200
+                ) from None
         return ChatSent(raw=data if isinstance(data, dict) else {})
 
 

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from webcast_proto._errors import (
+    APIError,
+    InvalidSession,
     LocalProtocolError,
     RateLimited,
     RemoteProtocolError,
@@ -436,6 +438,20 @@ def test_euler_chat() -> None:
         signer.parse_chat_response(json_response({"message": "premium"}, status=403))
 
 
+def test_euler_chat_checks_tiktoks_nested_answer() -> None:
+    """[C2]'s ``data: {data, extra: {now}, status_code}``: 0 ok, 20003 InvalidSession, else APIError."""
+    signer = EulerSigner(session_id=SESSION, tt_target_idc="useast1a")
+    nested = {"data": {"content": "hi"}, "extra": {"now": 17}, "status_code": 0}
+    sent = signer.parse_chat_response(json_response({"code": 200, "data": nested}))
+    assert (sent.server_time, sent.raw) == (17, {"content": "hi"})
+    with pytest.raises(InvalidSession):
+        signer.parse_chat_response(json_response({"code": 200, "data": {"status_code": 20003}}))
+    echoed = {"status_code": 4001, "data": {"message": f"bad session {SESSION}"}}
+    with pytest.raises(APIError, match=r"API error 4001 \(bad session <redacted>\)") as info:
+        signer.parse_chat_response(json_response({"code": 200, "data": echoed}))
+    assert info.value.api_code == 4001
+
+
 def test_euler_chat_refusals() -> None:
     """Chat needs a session and text."""
     with pytest.raises(ValueError, match="session"):
@@ -567,6 +583,9 @@ def test_secrets_never_appear_in_reprs_urls_or_errors() -> None:
         lambda: signer.parse_fetch_response(Response(200, (), FETCH_BODY)),
         lambda: signer.parse_room_id_response(echo(200, code=200, ok=False)),
         lambda: signer.parse_chat_response(echo(200, code=401)),
+        lambda: signer.parse_chat_response(
+            echo(200, code=200, data={"status_code": 1, "data": {"message": SESSION}})
+        ),
         lambda: apply_signature(requests[4], SignedUrl(url="https://evil.example/x")),
         lambda: parse_room_info_response(json_response({"data": {"prompts": "x"}, "status_code": 1})),
         lambda: parse_send_chat_response(json_response({"data": {}, "status_code": 20003})),
