@@ -558,6 +558,11 @@ def normalize_unique_id(value: str) -> str:
     return text
 
 
+def _who(unique_id: str) -> str:
+    """``@user`` for messages, or ``the user`` when the caller did not say who."""
+    return f"@{unique_id}" if unique_id else "the user"
+
+
 def _unique_id_path(unique_id: str) -> str:
     return quote(normalize_unique_id(unique_id), safe="._-")
 
@@ -658,7 +663,7 @@ def parse_live_page(
     live_room = state.get("LiveRoom")
     if not isinstance(live_room, dict):
         raise UserNotFound(
-            f"{what}: no LiveRoom for @{unique_id} (no such user, or one who cannot go live)",
+            f"{what}: no LiveRoom for {_who(unique_id)} (no such user, or one who cannot go live)",
             status_code=status,
         )
     info = _get(live_room, "liveRoomUserInfo")
@@ -788,7 +793,9 @@ def parse_room_id_api_response(
     code = _as_int(body.get("statusCode", 0))
     message = _as_str(body.get("message"))
     if code == _USER_NOT_FOUND or message == "user_not_found":
-        raise UserNotFound(f"{what}: @{unique_id} not found (API {code}, {message!r})", status_code=status)
+        raise UserNotFound(
+            f"{what}: {_who(unique_id)} not found (API {code}, {_quote_text(message)!r})", status_code=status
+        )
     if code:
         raise APIError(
             f"{what}: API error {code} ({_quote_text(message)})", api_code=code, status_code=status

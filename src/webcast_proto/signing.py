@@ -58,6 +58,7 @@ from webcast_proto.http import (
     _get,
     _parse_json,
     _quote_text,
+    _who,
     cookie_header,
     normalize_unique_id,
     parse_retry_after,
@@ -618,7 +619,7 @@ class EulerSigner:
         room_id = _as_int(body.get("room_id"))
         if body.get("ok") is False or not room_id:
             message = _scrub(_quote_text(_as_str(body.get("message"))), self._secrets)
-            raise SignerError(f"{what}: no room id for @{unique_id} ({message})", status_code=200)
+            raise SignerError(f"{what}: no room id for {_who(unique_id)} ({message})", status_code=200)
         is_live = body.get("is_live")
         return RoomLookup(
             room_id=room_id,

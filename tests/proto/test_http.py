@@ -1129,3 +1129,11 @@ def test_extra_headers_refuse_injection(header: tuple[str, str]) -> None:
     """An extra header with an empty name, a ``:`` in its name or a control character is a ValueError."""
     with pytest.raises(ValueError, match="invalid header"):
         build_fetch_request(endpoints=ENDPOINTS, client_params=PARAMS, room_id=1, extra_headers=[header])
+
+
+def test_not_found_message_names_the_user_only_when_known() -> None:
+    """Messages say ``@user`` when the caller passed the username, else ``the user`` (never a bare ``@``)."""
+    body = {"data": {}, "message": "user_not_found", "statusCode": 19881007}
+    with pytest.raises(UserNotFound, match="the user not found") as info:
+        parse_room_id_api_response(ok_json(body))
+    assert "@ " not in str(info.value)
