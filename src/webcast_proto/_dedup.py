@@ -115,11 +115,6 @@ class MessageSieve:
         self._registry = registry
         self._wanted = None if wanted_methods is None else frozenset(wanted_methods) | {CONTROL_METHOD}
 
-    @property
-    def wanted_methods(self) -> frozenset[str] | None:
-        """The methods converted (control included), or ``None`` for all."""
-        return self._wanted
-
     def remember(self, messages: Iterable[pb.BaseProtoMessage]) -> None:
         """Record the ids of ``messages`` without delivering them (initial data switched off)."""
         for message in messages:

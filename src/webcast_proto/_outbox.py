@@ -27,11 +27,6 @@ class Outbox:
         self._messages: list[bytes] = []
         self._size = 0
 
-    @property
-    def pending_bytes(self) -> int:
-        """How many bytes wait to be sent."""
-        return self._size
-
     def check_room(self, messages: list[bytes]) -> None:
         """Raise unless ``messages`` fit; queue nothing.
 

@@ -116,9 +116,9 @@ class Input(enum.Enum):
     WEBSOCKET_OPENED = "websocket_opened()"
     FRAME_RECEIVED = "receive_ws_message()"
     WEBSOCKET_CLOSED = "websocket_closed()"
-    HEARTBEAT_DUE = "tick(): heartbeat due"
-    POLL_DUE = "tick(): poll due"
-    TIMEOUT = "tick(): server silent too long"
+    HEARTBEAT_DUE = "tick() with a heartbeat due"
+    POLL_DUE = "tick() with a poll due"
+    TIMEOUT = "tick() after liveness_timeout of silence"
     STREAM_END = "stream end control message"
     PEER_ERROR = "invalid data from the peer"
 

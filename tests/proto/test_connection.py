@@ -9,7 +9,9 @@ their deadlines given a fake ``now`` (nothing sleeps).
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -892,3 +894,18 @@ class ClientMachine(RuleBasedStateMachine):
 
 ClientMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestClientMachine = ClientMachine.TestCase
+
+
+def test_state_diagram_is_generated_from_the_table() -> None:
+    """docs/state-diagram.md is what scripts/state_diagram.py draws from TRANSITIONS (rerun it on change)."""
+    path = Path(__file__).resolve().parents[2] / "scripts" / "state_diagram.py"
+    spec = importlib.util.spec_from_file_location("state_diagram", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = module.render()
+    assert module.OUTPUT.read_text() == page
+    for (source, input), target in TRANSITIONS.items():
+        assert f"    {source.name} --> {target.name}: {input.value}\n" in page
+    assert module.main(["--check"]) == 0
