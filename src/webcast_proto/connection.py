@@ -18,9 +18,10 @@ draws a random number (STYLE.md §2, §3). One session (SPEC.md §1):
 5. It ends in ``ENDED`` (stream end, final) or ``DISCONNECTED`` (socket closed, fetch failed, peer
    garbage, timeout), from which :meth:`~ClientConnection.start` resumes at the kept cursor.
 
-State lives in two places only: :data:`TRANSITIONS`, the whole machine as a table written by the one
-method :meth:`ClientConnection._transition` (STYLE.md §4), and the bookkeeping it delegates to:
-``_dedup`` (msg_id window), ``_timers`` (heartbeat, liveness, poll), ``codec``, ``convert``, ``http``.
+The machine is :data:`TRANSITIONS`, one table written only by :meth:`ClientConnection._transition`
+(STYLE.md §4); ``docs/state-diagram.md`` is drawn from it. Bookkeeping is delegated: ``_dedup`` (msg_id
+window, wanted methods, conversion), ``_timers`` (heartbeat, liveness, poll), ``_outbox`` (bounded
+outgoing queue), ``codec`` (frames), ``http`` (requests and URLs).
 
 Error policy. A call the current state does not accept raises ``LocalProtocolError`` naming the
 method, the state and what the state accepts, and changes nothing. Invalid peer data (an undecodable
@@ -307,10 +308,6 @@ class ClientConnection:
         self._poll = PollSchedule()
         self._pending_request: http.Request | None = None
 
-    # ----------------------------------------------------------------------------------------
-    # Introspection
-    # ----------------------------------------------------------------------------------------
-
     @property
     def state(self) -> State:
         """The current :class:`State`."""
@@ -335,10 +332,6 @@ class ClientConnection:
     def heartbeat_interval(self) -> float | None:
         """Seconds between heartbeats on the open socket, or ``None`` when no socket is open."""
         return None if self._socket is None else self._socket.heartbeat.interval
-
-    # ----------------------------------------------------------------------------------------
-    # The state machine
-    # ----------------------------------------------------------------------------------------
 
     def _require(self, call: str) -> None:
         """Refuse ``call`` unless the current state accepts it; nothing changes on refusal."""
@@ -376,10 +369,6 @@ class ClientConnection:
     def _peer_error(self, exc: RemoteProtocolError) -> NoReturn:
         self._leave(Input.PEER_ERROR)
         raise exc
-
-    # ----------------------------------------------------------------------------------------
-    # HTTP: start, fetch responses, polls
-    # ----------------------------------------------------------------------------------------
 
     def start(self) -> http.Request:
         """Begin (from IDLE) or resume (from DISCONNECTED) the session.
@@ -511,10 +500,6 @@ class ClientConnection:
         request, self._pending_request = self._pending_request, None
         return request
 
-    # ----------------------------------------------------------------------------------------
-    # WebSocket
-    # ----------------------------------------------------------------------------------------
-
     def websocket_opened(
         self, now: float, *, ping_interval: float | None = None, enter_unique_id: int = 0
     ) -> list[Event]:
@@ -628,15 +613,13 @@ class ClientConnection:
         self._leave(Input.WEBSOCKET_CLOSED)
         return [Disconnected(reason=reason, code=code)]
 
-    # ----------------------------------------------------------------------------------------
-    # Time and output
-    # ----------------------------------------------------------------------------------------
-
     def next_deadline(self) -> float | None:
-        """When ``tick`` next has something to do (monotonic seconds); ``None`` if nothing is timed.
+        """When ``tick`` next has something to do. Legal in every state.
 
-        STREAMING: the next heartbeat or the liveness timeout, whichever is first. POLLING: the next
-        poll, unless one is outstanding. Other states: ``None``.
+        Returns:
+            Monotonic seconds, or ``None`` if nothing is timed. STREAMING: the next heartbeat or the
+            liveness timeout, whichever is first. POLLING: the next poll, unless one is outstanding.
+            Other states: ``None``.
         """
         match self._state:
             case State.STREAMING:
@@ -699,10 +682,6 @@ class ClientConnection:
             The messages; empty when nothing is queued.
         """
         return self._outbox.drain()
-
-    # ----------------------------------------------------------------------------------------
-    # Messages
-    # ----------------------------------------------------------------------------------------
 
     def _remember_position(self, cursor: str, internal_ext: str) -> None:
         # SPEC.md §5: overwrite only with non-empty values.
