@@ -209,6 +209,8 @@ class ServerConnection:
     def publish(self, messages: Iterable[pb.BaseProtoMessage]) -> None:
         """Append messages to the room's log, in order; clients get them by fetch or push.
 
+        Past ``max_history`` the oldest messages are forgotten (offsets keep counting).
+
         Args:
             messages: message envelopes (e.g. from :func:`webcast_proto.fixtures.wrap`).
         """
@@ -395,12 +397,20 @@ class ServerConnection:
         return codec.encode_message_frame(result, log_id=log_id, seq_id=seq_id, compress=self._compress)
 
     def heartbeat_frame(self) -> bytes:
-        """An ``hb`` frame from the server (SPEC.md §4.1: the server may send them too)."""
+        """An ``hb`` frame from the server (SPEC.md §4.1: the server may send them too).
+
+        Returns:
+            The frame bytes: a ``HeartBeatMessage`` naming the room.
+        """
         payload = pb.HeartBeatMessage(room_id=self._room_id).SerializeToString()
         return codec.encode_push_frame(payload_type=codec.PAYLOAD_TYPE_HEARTBEAT, payload=payload)
 
     def enter_room_response_frame(self) -> bytes:
-        """An ``im_enter_room_resp`` frame (SPEC.md §4.1; its content is unknown, so it is empty)."""
+        """An ``im_enter_room_resp`` frame (SPEC.md §4.1).
+
+        Returns:
+            The frame bytes, with an empty payload: the real content is unknown (SPEC.md §11).
+        """
         return codec.encode_push_frame(payload_type=codec.PAYLOAD_TYPE_ENTER_ROOM_RESP)
 
     # ----------------------------------------------------------------------------------------
