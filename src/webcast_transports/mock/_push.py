@@ -1,244 +1,256 @@
-"""The server side of the push protocol for one socket, and fetch results for any route.
+"""The protocol side of the mock: :class:`~webcast_proto.server.ServerConnection` serving a room's log.
 
-:class:`PushSocket` is sans-I/O, like the core: it turns log entries into ``msg`` frames (giving
-each a ``log_id`` and remembering its ``internal_ext`` so the ack can be checked) and turns a
-client's frames into records (:class:`~._record.EnterRoom`, :class:`~._record.Heartbeat`,
-:class:`~._record.Ack`), adding a :class:`~._record.Violation` for anything a client should not
-send. The encoding and decoding are the core's (:mod:`webcast_proto.codec`).
+The core's ``ServerConnection`` builds every fetch body and ``msg`` frame (cursors, ``internal_ext``,
+log ids, seq ids, gzip) and checks every client frame (acks, heartbeats, enter-room). It serves one
+client from its own copy of the log, whose offsets start at 0; the mock keeps one log per room (so
+pollers, sockets and reconnecting sockets share cursors), so each new client's connection is loaded
+with the room's log from the start: offset ``n`` is then the room's position ``n + 1`` everywhere.
+
+Here the mock also accepts what the older clients send and ``ServerConnection`` refuses ([S]/[V1]:
+a heartbeat without payload, an ack without payload, SPEC.md §4.3, §4.4), and turns every client
+frame into a record for tests, with a :class:`~._record.Violation` next to what broke the rules.
 """
 
 from __future__ import annotations
 
-import collections
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Final
 
 from webcast_proto import RemoteProtocolError, codec
 from webcast_proto._pb import webcast_pb2 as pb
-from webcast_transports.mock._record import (
-    Ack,
-    ClientFrame,
-    EnterRoom,
-    Heartbeat,
-    Record,
-    UnknownFrame,
-    Violation,
-)
-from webcast_transports.mock._rooms import derive_id, make_cursor, make_internal_ext
+from webcast_proto.server import ServerConnection
+from webcast_transports.mock._record import Ack, EnterRoom, Heartbeat, Record, UnknownFrame, Violation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
-    from webcast_transports.mock._rooms import Entry
+    from webcast_transports.mock._rooms import RoomState
 
-__all__ = ["PushSocket", "fetch_result"]
+__all__ = ["PushSocket", "fetch_body", "new_connection"]
 
-# msg frames whose internal_ext a socket remembers for checking acks. Clients ack within
-# milliseconds; 4096 frames is minutes of a busy room.
-DEFAULT_MAX_UNACKED = 4096
+# RFC 6455 §7.4.1: 1003, data of a type the endpoint cannot accept (text on a binary protocol).
+CLOSE_UNSUPPORTED_DATA: Final = 1003
 
-# RFC 6455 §7.4.1: 1002 protocol error, 1003 data of a type it cannot accept (text on a binary
-# protocol).
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_UNSUPPORTED_DATA = 1003
+# Stands in for messages the room's log no longer keeps, so offsets still line up with positions.
+_FORGOTTEN: Final = pb.BaseProtoMessage(method="WebcastForgottenMessage")
 
 
-def fetch_result(
-    entries: Iterable[Entry],
+def new_connection(
+    state: RoomState,
     *,
-    room_id: int,
-    position: int,
-    now_ms: int,
-    fetch_interval_ms: int = 1000,
-    heartbeat_ms: int = 10_000,
     push_server: str = "",
     route_params: Mapping[str, str] | None = None,
-    need_ack: bool = False,
-    is_first: bool = False,
-) -> pb.ProtoMessageFetchResult:
-    """A ``ProtoMessageFetchResult`` carrying ``entries``, its cursor naming ``position`` (SPEC.md §6.1).
+    need_ack: bool = True,
+    compress: bool = True,
+    fetch_interval_ms: int = 1000,
+    heartbeat_duration_ms: int = 10_000,
+    initial_messages: int = 20,
+) -> ServerConnection:
+    """A ``ServerConnection`` for one client of a room, holding the room's whole log.
 
-    ``fetch_type`` is 1 (websocket) when a push server is offered, else 2 (polling), after the
-    schema's comment (§5).
+    Offsets line up with the room's positions: the message at position ``p`` is at offset
+    ``p - 1``, and a cursor of offset ``n`` means "after position ``n``".
     """
-    result = pb.ProtoMessageFetchResult(
-        messages=[entry.message for entry in entries],
-        cursor=make_cursor(position, now_ms),
-        fetch_interval=fetch_interval_ms,
-        now=now_ms,
-        internal_ext=make_internal_ext(room_id, position, now_ms),
-        fetch_type=1 if push_server else 2,
-        heartbeat_duration=heartbeat_ms,
-        need_ack=need_ack,
+    connection = ServerConnection(
+        room_id=state.room.room_id,
         push_server=push_server,
-        is_first=is_first,
+        route_params=dict(route_params or {}),
+        need_ack=need_ack,
+        compress=compress,
+        fetch_interval_ms=fetch_interval_ms,
+        heartbeat_duration_ms=heartbeat_duration_ms,
+        initial_messages=initial_messages,
     )
-    result.route_params.update(route_params or {})
-    return result
+    entries = state.since(0)
+    forgotten = (entries[0].position - 1) if entries else state.position
+    connection.publish(_FORGOTTEN for _ in range(forgotten))
+    connection.publish(entry.message for entry in entries)
+    return connection
 
 
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    internal_ext: str
+def fetch_body(
+    state: RoomState,
+    cursor: str,
+    *,
+    now_ms: int,
+    push_server: str = "",
+    route_params: Mapping[str, str] | None = None,
+    fetch_interval_ms: int = 1000,
+    heartbeat_duration_ms: int = 10_000,
+    initial_messages: int = 20,
+) -> bytes:
+    """The raw fetch result for a first fetch (``cursor`` empty) or a poll (SPEC.md §2.4, §5).
+
+    Raises:
+        RemoteProtocolError: ``cursor`` was not issued by this server.
+    """
+    connection = new_connection(
+        state,
+        push_server=push_server,
+        route_params=route_params,
+        need_ack=False,
+        fetch_interval_ms=fetch_interval_ms,
+        heartbeat_duration_ms=heartbeat_duration_ms,
+        initial_messages=initial_messages,
+    )
+    return connection.fetch_response(cursor=cursor, server_time_ms=now_ms, offer_websocket=bool(push_server))
 
 
 class PushSocket:
-    """One push socket's protocol state, server side.
+    """One push socket of a room, server side: frames out, records of client frames in.
 
     Args:
-        room_id: the room the socket watches.
+        state: the room.
         connection_id: the TCP connection's id, copied into records.
         compress: gzip the ``msg`` payloads.
+        cursor: the cursor the client's URL carries ([S]/[V1]/[C2], SPEC.md §2.5), if any: when it
+            is one of ours, the socket pushes what comes after it.
+        position: otherwise, the room position the client holds (its first fetch's).
+        fetch_interval_ms, heartbeat_duration_ms: copied into the fetch results.
     """
 
-    def __init__(self, room_id: int, *, connection_id: int, compress: bool) -> None:
-        self.room_id = room_id
+    def __init__(
+        self,
+        state: RoomState,
+        *,
+        connection_id: int,
+        compress: bool,
+        cursor: str = "",
+        position: int,
+        fetch_interval_ms: int = 1000,
+        heartbeat_duration_ms: int = 10_000,
+    ) -> None:
+        self.room_id = state.room.room_id
         self.connection_id = connection_id
         self.compress = compress
-        # Log ids look like TikTok's large ones; each socket starts elsewhere, so an ack sent on the
-        # wrong socket is noticed.
-        self._next_log_id = derive_id(f"log:{room_id}:{connection_id}", base=10**17) // 1000
-        self._next_seq_id = 1
-        self._sent: collections.OrderedDict[int, _Sent] = collections.OrderedDict()
-
-    def msg_frame(self, result: pb.ProtoMessageFetchResult) -> bytes:
-        """A ``msg`` frame carrying ``result`` (gzip'd if the socket compresses); remembers it for acks."""
-        log_id = self._next_log_id
-        self._next_log_id += 1
-        frame = codec.encode_message_frame(
-            result, log_id=log_id, seq_id=self._next_seq_id, compress=self.compress
+        self._connection = new_connection(
+            state,
+            compress=compress,
+            fetch_interval_ms=fetch_interval_ms,
+            heartbeat_duration_ms=heartbeat_duration_ms,
         )
-        self._next_seq_id += 1
-        if result.need_ack:
-            self._sent[log_id] = _Sent(result.internal_ext)
-            while len(self._sent) > DEFAULT_MAX_UNACKED:
-                self._sent.popitem(last=False)
-        return frame
+        start = min(max(position, 0), self._connection.next_offset)
+        # A cursor that is not one of ours (another server's, garbage) leaves `position`.
+        if cursor:
+            with contextlib.suppress(RemoteProtocolError):
+                start = self._connection.offset_of(cursor)
+        self._connection.websocket_opened(
+            f"ws://mock/?room_id={self.room_id}&cursor={self._connection.cursor_for(start)}"
+        )
+
+    @property
+    def position(self) -> int:
+        """The room position of the last message pushed (or held by the client when it connected)."""
+        return self._connection.position
+
+    @property
+    def pending_acks(self) -> frozenset[int]:
+        """Log ids of frames sent whose ack has not come."""
+        return self._connection.pending_acks
+
+    def publish(self, messages: list[pb.BaseProtoMessage]) -> None:
+        """Messages the room just published (they keep their positions)."""
+        self._connection.publish(messages)
+
+    def backlog(self) -> int:
+        """How many messages the client has not been pushed yet."""
+        return self._connection.next_offset - self._connection.position
+
+    def msg_frame(self, first: int, count: int, now_ms: int) -> bytes:
+        """A ``msg`` frame carrying ``count`` messages from room position ``first`` on."""
+        return self._connection.message_frame(start=first - 1, count=count, server_time_ms=now_ms)
+
+    def last_msg_frame(self, now_ms: int) -> bytes:
+        """A ``msg`` frame carrying the latest message again (or none), for the drop-mid-frame fault."""
+        last = self._connection.next_offset
+        return self._connection.message_frame(start=max(last - 1, 0), count=1, server_time_ms=now_ms)
 
     def enter_room_resp(self) -> bytes:
-        """The ``im_enter_room_resp`` frame answering an enter-room (SPEC.md §4.1: content unknown, so
-        empty; [C2] decodes it as an empty fetch result)."""
-        return codec.encode_push_frame(payload_type=codec.PAYLOAD_TYPE_ENTER_ROOM_RESP)
+        """The ``im_enter_room_resp`` frame (SPEC.md §4.1)."""
+        return self._connection.enter_room_response_frame()
+
+    # -- what the client sends ----------------------------------------------------------------
+
+    def _violation(self, at: float, message: str, close_code: int) -> Violation:
+        room_id = self.room_id
+        return Violation(
+            at=at, connection_id=self.connection_id, room_id=room_id, message=message, close_code=close_code
+        )
 
     def receive_text(self, text: str, at: float) -> list[Record]:
-        """Records for a text message: TikTok's frames are binary only (SPEC.md §4)."""
-        common = {"at": at, "connection_id": self.connection_id, "room_id": self.room_id}
-        return [
-            UnknownFrame(payload_type="<text>", raw=text.encode(), **common),  # type: ignore[arg-type]
-            Violation(message=f"expected binary push frames, got a text message of {len(text)} chars",
-                      close_code=CLOSE_UNSUPPORTED_DATA, **common),  # type: ignore[arg-type]
-        ]  # fmt: skip
+        """Records for a text message: WebCast frames are binary only (SPEC.md §4)."""
+        unknown = UnknownFrame(
+            at=at, connection_id=self.connection_id, room_id=self.room_id, payload_type="<text>",
+            raw=text.encode(),
+        )  # fmt: skip
+        message = f"expected binary push frames, got a text message of {len(text)} characters"
+        return [unknown, self._violation(at, message, CLOSE_UNSUPPORTED_DATA)]
 
     def receive(self, data: bytes, at: float) -> list[Record]:
-        """Decode one binary message from the client into records (a violation follows the frame's
-        record when something in it is wrong)."""
+        """Check one binary message from the client and describe it as records (SPEC.md §4.3-§4.5).
+
+        The frame's record comes first; a :class:`~._record.Violation` follows when the frame broke
+        a rule (its ``close_code`` is the one ``ServerConnection`` chose).
+        """
         try:
             frame = codec.parse_push_frame(data)
         except RemoteProtocolError as exc:
             return [self._violation(at, f"undecodable push frame: {exc}", exc.close_code)]
         kind = frame.payload_type
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            return [
-                UnknownFrame(
-                    at=at, connection_id=self.connection_id, room_id=self.room_id, log_id=frame.log_id,
-                    raw=data, payload_type=kind,
-                )
-            ]  # fmt: skip
-        return handler(self, frame, data, at)
-
-    def _violation(self, at: float, message: str, close_code: int = CLOSE_PROTOCOL_ERROR) -> Violation:
-        return Violation(
-            at=at,
-            connection_id=self.connection_id,
-            room_id=self.room_id,
-            message=message,
-            close_code=close_code,
-        )
-
-    def _on_heartbeat(self, frame: pb.WebcastPushFrame, data: bytes, at: float) -> list[Record]:
-        payload = frame.payload
-        if not payload:  # [S]/[V1]: the fixed bytes 3A 02 68 62, payload_type only (SPEC.md §4.4)
-            return [self._frame_record(Heartbeat, frame, data, at, is_bare=True)]
+        # [S]/[V1] send a heartbeat without payload and an ack without payload (SPEC.md §4.3, §4.4):
+        # legitimate clients that the core's checks, written for the current peers, would refuse.
+        if kind == codec.PAYLOAD_TYPE_HEARTBEAT and not frame.payload:
+            return [self._heartbeat(frame, data, at, None)]
+        if kind == codec.PAYLOAD_TYPE_ACK and not frame.payload and frame.log_id in self.pending_acks:
+            return [self._ack(frame, data, at, is_valid=True)]
         try:
-            heartbeat = codec.parse_heartbeat(payload)
+            self._connection.receive_client_message(data)
         except RemoteProtocolError as exc:
-            return [self._violation(at, str(exc))]
-        out: list[Record] = [
-            self._frame_record(
-                Heartbeat, frame, data, at,
-                hb_room_id=heartbeat.room_id, send_packet_seq_id=heartbeat.send_packet_seq_id,
-            )
-        ]  # fmt: skip
-        if heartbeat.room_id not in (0, self.room_id):
-            out.append(
-                self._violation(
-                    at, f"heartbeat for room {heartbeat.room_id} on a socket of room {self.room_id}"
-                )
-            )
-        return out
+            violation = self._violation(at, str(exc), exc.close_code)
+            return [self._describe(frame, data, at, is_valid=False), violation]
+        return [self._describe(frame, data, at, is_valid=True)]
 
-    def _on_ack(self, frame: pb.WebcastPushFrame, data: bytes, at: float) -> list[Record]:
-        payload = frame.payload
+    def _describe(self, frame: pb.WebcastPushFrame, data: bytes, at: float, *, is_valid: bool) -> Record:
+        """The record of a client frame, every field decoded for tests, whatever its validity."""
+        kind = frame.payload_type
         try:
-            text = codec.parse_ack(payload)
-        except RemoteProtocolError as exc:
-            return [self._violation(at, str(exc))]
-        sent = self._sent.get(frame.log_id)
-        expected = None if sent is None else sent.internal_ext
-        # Accepted payloads (SPEC.md §4.3): the frame's internal_ext ([C2], [TL]), "-" for an empty one
-        # ([TL]; parse_ack maps it to ""), or nothing at all ([S]/[V1]).
-        payload_ok = expected is not None and (text == expected or not payload)
-        out: list[Record] = [
-            self._frame_record(
-                Ack, frame, data, at, payload=payload.decode(errors="replace"), expected=expected,
-                is_known_log_id=sent is not None, is_payload_ok=payload_ok,
-            )
-        ]  # fmt: skip
-        if sent is None:
-            out.append(self._violation(at, f"ack of log_id {frame.log_id}, which this socket never sent"))
-        elif not payload_ok:
-            out.append(
-                self._violation(at, f"ack of log_id {frame.log_id} carries {text!r}, expected {expected!r}")
-            )
-        return out
+            if kind == codec.PAYLOAD_TYPE_HEARTBEAT:
+                return self._heartbeat(frame, data, at, codec.parse_heartbeat(frame.payload))
+            if kind == codec.PAYLOAD_TYPE_ENTER_ROOM:
+                return self._enter_room(frame, data, at, codec.parse_enter_room(frame.payload))
+            if kind == codec.PAYLOAD_TYPE_ACK:
+                return self._ack(frame, data, at, is_valid=is_valid)
+        except RemoteProtocolError:
+            pass  # a payload that does not parse: the violation after this record says why
+        return UnknownFrame(
+            at=at, connection_id=self.connection_id, room_id=self.room_id, log_id=frame.log_id, raw=data,
+            payload_type=kind,
+        )  # fmt: skip
 
-    def _on_enter_room(self, frame: pb.WebcastPushFrame, data: bytes, at: float) -> list[Record]:
-        try:
-            enter = codec.parse_enter_room(frame.payload)
-        except RemoteProtocolError as exc:
-            return [self._violation(at, str(exc))]
-        out: list[Record] = [
-            self._frame_record(
-                EnterRoom, frame, data, at,
-                enter_room_id=enter.room_id, room_tag=enter.room_tag, live_region=enter.live_region,
-                live_id=enter.live_id, identity=enter.identity, cursor=enter.cursor,
-                account_type=enter.account_type, enter_unique_id=enter.enter_unique_id,
-                filter_welcome_msg=enter.filter_welcome_msg,
-                is_anchor_continue_keep_msg=enter.is_anchor_continue_keep_msg,
-            )
-        ]  # fmt: skip
-        if enter.room_id != self.room_id:
-            out.append(
-                self._violation(at, f"enter-room for room {enter.room_id} on a socket of room {self.room_id}")
-            )
-        return out
+    def _heartbeat(
+        self, frame: pb.WebcastPushFrame, data: bytes, at: float, heartbeat: pb.HeartBeatMessage | None
+    ) -> Heartbeat:
+        return Heartbeat(
+            at=at, connection_id=self.connection_id, room_id=self.room_id, log_id=frame.log_id, raw=data,
+            hb_room_id=0 if heartbeat is None else heartbeat.room_id,
+            send_packet_seq_id=0 if heartbeat is None else heartbeat.send_packet_seq_id,
+            is_bare=heartbeat is None,
+        )  # fmt: skip
 
-    def _frame_record(
-        self, kind: type[ClientFrame], frame: pb.WebcastPushFrame, data: bytes, at: float, **fields: object
-    ) -> ClientFrame:
-        return kind(
-            at=at,
-            connection_id=self.connection_id,
-            room_id=self.room_id,
-            log_id=frame.log_id,
-            raw=data,
-            **fields,
-        )
+    def _ack(self, frame: pb.WebcastPushFrame, data: bytes, at: float, *, is_valid: bool) -> Ack:
+        return Ack(
+            at=at, connection_id=self.connection_id, room_id=self.room_id, log_id=frame.log_id, raw=data,
+            payload=frame.payload.decode(errors="replace"), is_valid=is_valid,
+        )  # fmt: skip
 
-
-_HANDLERS = {
-    codec.PAYLOAD_TYPE_HEARTBEAT: PushSocket._on_heartbeat,
-    codec.PAYLOAD_TYPE_ACK: PushSocket._on_ack,
-    codec.PAYLOAD_TYPE_ENTER_ROOM: PushSocket._on_enter_room,
-}
+    def _enter_room(
+        self, frame: pb.WebcastPushFrame, data: bytes, at: float, enter: pb.WebcastImEnterRoomMessage
+    ) -> EnterRoom:
+        return EnterRoom(
+            at=at, connection_id=self.connection_id, room_id=self.room_id, log_id=frame.log_id, raw=data,
+            enter_room_id=enter.room_id, room_tag=enter.room_tag, live_region=enter.live_region,
+            live_id=enter.live_id, identity=enter.identity, cursor=enter.cursor,
+            account_type=enter.account_type, enter_unique_id=enter.enter_unique_id,
+            filter_welcome_msg=enter.filter_welcome_msg,
+            is_anchor_continue_keep_msg=enter.is_anchor_continue_keep_msg,
+        )  # fmt: skip

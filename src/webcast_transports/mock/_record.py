@@ -242,18 +242,14 @@ class Ack(ClientFrame):
     """An ``ack`` frame (SPEC.md §4.3).
 
     Attributes:
-        payload: the UTF-8 payload as sent (``internal_ext``, ``-`` for an empty one, or ``""``).
-        expected: the ``internal_ext`` of the ``msg`` frame with this ``log_id``, or ``None`` if the
-            server never sent one on this socket.
-        is_known_log_id: the server sent a ``msg`` frame with this ``log_id`` on this socket.
-        is_payload_ok: the payload is the expected ``internal_ext`` (or empty / ``-``, which the
-            [S]/[V1] and [TL] styles send).
+        payload: the UTF-8 payload as sent: the acknowledged frame's ``internal_ext`` ([C2], [TL]),
+            ``-`` for an empty one ([TL]), or ``""`` ([S]/[V1] send none).
+        is_valid: the server sent a ``msg`` frame with this ``log_id`` on this socket and the payload
+            matches its ``internal_ext`` (or is absent, [S]/[V1] style).
     """
 
     payload: str = ""
-    expected: str | None = None
-    is_known_log_id: bool = False
-    is_payload_ok: bool = False
+    is_valid: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,9 +2,10 @@
 
 :class:`Room` is the configuration a user writes (username, room id, status, scenario). The server
 keeps one :class:`RoomState` per room: its current status and its message log, in which each
-message gets a position (1, 2, 3 …). Every cursor the server hands out encodes a position, so any
-client — a poller, a socket, a reconnecting socket — receives exactly the messages after the
-position it holds (SPEC.md §5: cursors are opaque to clients, so their content is ours to choose).
+message gets a position (1, 2, 3 …). Every cursor the server hands out (``ServerConnection``'s,
+``t-…_r-{n}_…``) names a position, so any client — a poller, a socket, a reconnecting socket —
+receives exactly the messages after the position it holds (SPEC.md §5: cursors are opaque to
+clients, so their content is the server's to choose).
 
 :class:`RoomDirectory` finds rooms by username or id and holds what is shared between requests:
 the tokens of issued socket URLs and the armed HTTP faults. Nothing here does I/O or reads a clock:
@@ -16,13 +17,13 @@ from __future__ import annotations
 import collections
 import enum
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
 
 from webcast_proto._pb import webcast_pb2 as pb
+from webcast_proto.server import DEFAULT_MAX_HISTORY
 from webcast_transports.mock._scenarios import HttpFault, RefuseHandshake, Scenario, SocketAction
 
 if TYPE_CHECKING:
@@ -37,20 +38,13 @@ __all__ = [
     "RoomState",
     "RoomStatus",
     "derive_id",
-    "make_cursor",
-    "make_internal_ext",
-    "parse_cursor",
 ]
 
-# A room keeps this many recent messages for polling and socket resume: a lively mock room sends
-# ~20 messages/s, so this is ~8 minutes, more than any client's reconnect takes.
-DEFAULT_MAX_LOG = 10_000
+# A room keeps as many recent messages as a ServerConnection does, for polling and resume.
+DEFAULT_MAX_LOG = DEFAULT_MAX_HISTORY
 
 # Issued socket URL tokens remembered: one per first fetch; a test suite issues hundreds.
 DEFAULT_MAX_TOKENS = 10_000
-
-# The position inside our cursors, shaped like TikTok's `t-<ms>_r-<n>_d-1_u-1` (SPEC.md §5).
-_CURSOR_POSITION = re.compile(r"(?:^|_)r-(\d+)(?:_|$)")
 
 
 class RoomStatus(enum.Enum):
@@ -214,25 +208,6 @@ def _restamp(message: pb.BaseProtoMessage, room_id: int) -> pb.BaseProtoMessage:
     stamped.CopyFrom(message)
     stamped.payload = parsed.SerializeToString()
     return stamped
-
-
-def make_cursor(position: int, now_ms: int) -> str:
-    """A cursor naming a log position, shaped like TikTok's (SPEC.md §5)."""
-    return f"t-{now_ms}_r-{position}_d-1_u-1"
-
-
-def parse_cursor(cursor: str) -> int | None:
-    """The position a cursor from :func:`make_cursor` names, or ``None`` for any other string."""
-    match = _CURSOR_POSITION.search(cursor)
-    return int(match.group(1)) if match else None
-
-
-def make_internal_ext(room_id: int, position: int, now_ms: int) -> str:
-    """An ``internal_ext`` shaped like TikTok's (SPEC.md §5); acks echo it (§4.3)."""
-    return (
-        f"internal_src:dim|wss_push_room_id:{room_id}|wss_push_did:{derive_id(str(room_id), base=0)}"
-        f"|fetch_time:{now_ms}|seq:{position}|wss_info:0-{now_ms}-0-0"
-    )
 
 
 @dataclass(slots=True)

@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from webcast_proto import codec, fixtures
+from webcast_proto import RemoteProtocolError, fixtures
 from webcast_transports.mock import _pages
-from webcast_transports.mock._push import fetch_result
+from webcast_transports.mock._push import fetch_body
 from webcast_transports.mock._record import ChatSent, Record
-from webcast_transports.mock._rooms import RoomStatus, parse_cursor
+from webcast_transports.mock._rooms import RoomStatus
 
 if TYPE_CHECKING:
     from webcast_proto._pb import webcast_pb2 as pb
     from webcast_transports.mock._pages import GiftInfo
-    from webcast_transports.mock._rooms import Entry, RoomDirectory, RoomState
+    from webcast_transports.mock._rooms import RoomDirectory, RoomState
 
 __all__ = [
     "DEFAULT_WS_PATH",
@@ -174,13 +174,15 @@ class Upgrade:
 
     Attributes:
         state: the room the socket watches.
-        position: the log position the client holds; later messages are replayed first.
+        cursor: the cursor in the socket URL, if any (it wins when it is one of ours).
+        position: otherwise, the log position the client holds; later messages are replayed first.
         compress: gzip the ``msg`` frames.
         subprotocol: the subprotocol to echo (the first the client offered), or ``None``.
         headers: extra headers of the 101 answer (``Handshake-Options``).
     """
 
     state: RoomState
+    cursor: str
     position: int
     compress: bool
     subprotocol: str | None
@@ -236,10 +238,6 @@ def json_response(value: object, status: int = 200, headers: tuple[tuple[str, st
 
 def _html(text: str, status: int = 200) -> Response:
     return Response(status, (("content-type", _HTML),), text.encode())
-
-
-def _protobuf(result: pb.ProtoMessageFetchResult, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    return Response(200, (("content-type", _PROTOBUF), *headers), codec.encode_fetch_result(result))
 
 
 def _session_id(request: HttpRequest, header: str = "cookie") -> str | None:
@@ -343,37 +341,33 @@ def _gift_list(host: Host, request: HttpRequest, match: re.Match[str]) -> Respon
     return json_response(_pages.gift_list(host.options.gifts, host.now_ms()))
 
 
-def _first_result(host: Host, state: RoomState, cursor: str) -> pb.ProtoMessageFetchResult:
-    """The fetch result for a first fetch (no cursor) or a poll/resume (a cursor of ours)."""
-    now_ms = host.now_ms()
-    position = parse_cursor(cursor) if cursor else None
-    entries: list[Entry]
-    if position is None:
-        entries = state.recent(host.options.initial_count)
-        if state.status is RoomStatus.OFFLINE and not any(
-            e.message.method == "WebcastControlMessage" for e in entries
-        ):
-            # An ended room's first fetch says so (SPEC.md §8: action 3, host ended).
-            entries = [
-                *entries,
-                *state.append([fixtures.wrap(fixtures.control(3, room_id=state.room.room_id))]),
-            ]
-    else:
-        entries = state.since(position)
-    offer = state.room.offer_websocket and state.status is not RoomStatus.OFFLINE
-    token = host.directory.issue_token(state.room.room_id, state.position, host.now())
-    return fetch_result(
-        entries,
-        room_id=state.room.room_id,
-        position=state.position,
-        now_ms=now_ms,
-        fetch_interval_ms=host.options.fetch_interval_ms,
-        heartbeat_ms=int(host.options.heartbeat_interval * 1000),
-        push_server=host.ws_url if offer and position is None else "",
-        route_params={"wrss": token} if offer and position is None else None,
-        need_ack=False,
-        is_first=position is None,
-    )
+def _fetch(host: Host, state: RoomState, cursor: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    """A fetch result: a first fetch (no cursor) with initial data and the push server, or a poll.
+
+    An ended room's first fetch carries the stream end (SPEC.md §8: control action 3). A cursor
+    this server did not issue gets a 400 (``ServerConnection`` refuses it).
+    """
+    if not cursor and state.status is RoomStatus.OFFLINE:
+        recent = state.recent(host.options.initial_count)
+        if not any(entry.message.method == "WebcastControlMessage" for entry in recent):
+            host.publish(state, [fixtures.wrap(fixtures.control(3, room_id=state.room.room_id))])
+    offer = not cursor and state.room.offer_websocket and state.status is not RoomStatus.OFFLINE
+    token = host.directory.issue_token(state.room.room_id, state.position, host.now()) if offer else ""
+    options = host.options
+    try:
+        body = fetch_body(
+            state,
+            cursor,
+            now_ms=host.now_ms(),
+            push_server=host.ws_url if offer else "",
+            route_params={"wrss": token} if offer else None,
+            fetch_interval_ms=options.fetch_interval_ms,
+            heartbeat_duration_ms=int(options.heartbeat_interval * 1000),
+            initial_messages=options.initial_count,
+        )
+    except RemoteProtocolError as exc:
+        return json_response({"status_code": 400, "message": str(exc)}, 400)
+    return Response(200, (("content-type", _PROTOBUF), *headers), body)
 
 
 def _im_fetch(host: Host, request: HttpRequest, match: re.Match[str]) -> Response:
@@ -382,7 +376,7 @@ def _im_fetch(host: Host, request: HttpRequest, match: re.Match[str]) -> Respons
     state = host.directory.by_id(request.param("room_id"))
     if state is None:
         return Response(200, (("content-type", _PROTOBUF),), b"")
-    return _protobuf(_first_result(host, state, request.param("cursor")))
+    return _fetch(host, state, request.param("cursor"))
 
 
 def _chat_accept(
@@ -452,21 +446,15 @@ def _push(host: Host, request: HttpRequest, match: re.Match[str]) -> Response | 
     refusal = host.directory.take_refusal(state.room.room_id)
     if refusal is not None:
         return refused(refusal.message, refusal.status)
-    cursor_position = parse_cursor(request.param("cursor"))
-    if cursor_position is not None:
-        position = cursor_position
-    elif from_token is not None:
-        position = from_token[1]
-    else:
-        position = state.position
+    position = from_token[1] if from_token is not None else state.position
     compress = host.options.compress
     if compress is None:
         compress = request.param("compress") == "gzip"
     offered = [p.strip() for p in request.header("sec-websocket-protocol").split(",") if p.strip()]
     options = f"ping-interval={host.options.heartbeat_interval:g}"
-    return Upgrade(
-        state, position, compress, offered[0] if offered else None, (("handshake-options", options),)
-    )
+    subprotocol = offered[0] if offered else None
+    headers = (("handshake-options", options),)
+    return Upgrade(state, request.param("cursor"), position, compress, subprotocol, headers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,7 +523,6 @@ def _sign_fetch(host: Host, request: HttpRequest, match: re.Match[str]) -> Respo
     state = host.directory.by_id(room_id)
     if state is None or state.status is RoomStatus.NOT_FOUND:
         return json_response({"code": 404, "message": f"Room {room_id or '(none)'} was not found"}, 404)
-    result = _first_result(host, state, request.param("cursor"))
     digest = _opaque(state.room.room_id, host.now_ms(), request.connection_id)
     # [C2] keeps the first pair only, [TL] all of them (SPEC.md §2.6, §11): ttwid goes first.
     cookie = f"ttwid=1%7Cmock{digest[:32]}%7C{host.now_ms() // 1000}; tt_csrf_token=mock{digest[32:48]}"
@@ -546,7 +533,7 @@ def _sign_fetch(host: Host, request: HttpRequest, match: re.Match[str]) -> Respo
         ("x-log-code", "0"),
         ("x-room-id", str(state.room.room_id)),
     )
-    return _protobuf(result, headers)
+    return _fetch(host, state, request.param("cursor"), headers)
 
 
 def _anchor_room_id(host: Host, request: HttpRequest, match: re.Match[str]) -> Response:

@@ -37,7 +37,7 @@ from wsproto.utilities import RemoteProtocolError as WsRemoteProtocolError
 
 from webcast_proto import fixtures
 from webcast_transports.mock import _routes
-from webcast_transports.mock._push import PushSocket, fetch_result
+from webcast_transports.mock._push import PushSocket
 from webcast_transports.mock._record import EnterRoom, HttpRecord, Recorder, Violation, WsClosed, WsOpened
 from webcast_transports.mock._rooms import Room, RoomDirectory, RoomState, RoomStatus
 from webcast_transports.mock._routes import HttpRequest, Options, Response, Upgrade
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
     from webcast_proto._pb import webcast_pb2 as pb
     from webcast_proto.config import Endpoints
     from webcast_transports.mock._record import Record
-    from webcast_transports.mock._rooms import Entry
 
 __all__ = ["MockWebcastServer", "RoomHandle"]
 
@@ -116,7 +115,8 @@ def _resolve_scenario(scenario: Scenario | str) -> Scenario:
 
 @dataclass(frozen=True, slots=True)
 class _Entries:
-    entries: tuple[Entry, ...]
+    first: int  # room position of the first message
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,21 +218,9 @@ class _Session:
     async def _send_message(self, data: bytes) -> None:
         await self.stream.send(self.ws.send(BytesMessage(data)))
 
-    def _frame(self, entries: tuple[Entry, ...]) -> bytes:
-        options = self.server.options
-        result = fetch_result(
-            entries,
-            room_id=self.state.room.room_id,
-            position=entries[-1].position if entries else self.state.position,
-            now_ms=self.server.now_ms(),
-            fetch_interval_ms=options.fetch_interval_ms,
-            heartbeat_ms=int(options.heartbeat_interval * 1000),
-            need_ack=True,
-        )
-        return self.socket.msg_frame(result)
-
     async def _write_entries(self, operation: _Entries) -> None:
-        await self._send_message(self._frame(operation.entries))
+        frame = self.socket.msg_frame(operation.first, operation.count, self.server.now_ms())
+        await self._send_message(frame)
 
     async def _write_enter_room_resp(self, operation: _EnterRoomResp) -> None:
         await self._send_message(self.socket.enter_room_resp())
@@ -257,7 +245,7 @@ class _Session:
 
     async def _write_drop(self, operation: DropMidFrame) -> None:
         # Half of a real msg frame, WebSocket header included, then the TCP connection goes away.
-        data = self.ws.send(BytesMessage(self._frame(tuple(self.state.recent(1)))))
+        data = self.ws.send(BytesMessage(self.socket.last_msg_frame(self.server.now_ms())))
         await self.stream.send(data[: len(data) // 2])
         self._record_closed(None, "dropped mid-frame", "drop")
         await self.stream.aclose()
@@ -299,7 +287,7 @@ class _Session:
                     if self.ws.state is ConnectionState.CLOSED:  # the answer to our close
                         self._close_answered.set()
                         return
-                    self._record_closed(event.code, event.reason or "", "client")
+                    self._record_closed(int(event.code), event.reason or "", "client")
                     self.put(_CloseReply(event))
 
     def _on_message(self, data: bytes, *, is_text: bool) -> None:
@@ -638,10 +626,12 @@ class MockWebcastServer:
 
     def publish(self, state: RoomState, messages: list[pb.BaseProtoMessage]) -> None:
         """Append messages to a room's log and queue one frame for each of its sockets."""
-        entries = tuple(state.append(messages))
+        entries = state.append(messages)
         if entries:
+            stamped = [entry.message for entry in entries]
             for session in self._sessions.get(state.room.room_id, ()):
-                session.put(_Entries(entries))
+                session.socket.publish(stamped)
+                session.put(_Entries(entries[0].position, len(entries)))
 
     # -- scenarios (loop thread) ------------------------------------------------------------
 
@@ -816,19 +806,27 @@ class MockWebcastServer:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             return False
         ws = WsConnection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-        socket = PushSocket(room_id, connection_id=request.connection_id, compress=upgrade.compress)
+        socket = PushSocket(
+            upgrade.state,
+            connection_id=request.connection_id,
+            compress=upgrade.compress,
+            cursor=upgrade.cursor,
+            position=upgrade.position,
+            fetch_interval_ms=self.options.fetch_interval_ms,
+            heartbeat_duration_ms=int(self.options.heartbeat_interval * 1000),
+        )
         session = _Session(self, upgrade.state, stream, ws, socket)
         self.record(
             WsOpened(
                 at=self.now(), connection_id=request.connection_id, room_id=room_id, path=request.path,
                 query=request.query, subprotocol=upgrade.subprotocol, compress=upgrade.compress,
-                resumed_from=upgrade.position,
+                resumed_from=socket.position,
             )
         )  # fmt: skip
         # Replay and registration happen together on the loop, so no message falls between them.
-        backlog = tuple(upgrade.state.since(upgrade.position))
+        backlog = socket.backlog()
         if backlog:
-            session.put(_Entries(backlog))
+            session.put(_Entries(socket.position + 1, backlog))
         pending = upgrade.state.pending_socket_actions
         while pending:
             session.put(pending.popleft())
