@@ -242,7 +242,8 @@ class ClientConnection:
         client_params: the query params and headers the client sends (SPEC.md §3).
         cookies: cookies for the fetch requests and the WebSocket handshake.
         process_initial_data: deliver the history carried by the very first fetch (SPEC.md §1.5). Off,
-            those messages are still remembered, so the socket does not deliver them either.
+            those messages are only remembered, so the socket does not deliver them either (and a
+            stream end among them, being history, is not acted on). Resume fetches always deliver.
         enable_websocket_upgrade: open the push socket when offered (SPEC.md §1.6); off, always poll.
         request_polling_interval_ms: the least time between polls (SPEC.md §1.7, default 1000).
         heartbeat_interval: seconds between heartbeats, overriding both the handshake's
