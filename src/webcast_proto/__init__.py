@@ -9,9 +9,11 @@ from __future__ import annotations
 from webcast_proto._decode import decode_fetch_response, decode_push_frame, events_from_fetch_result
 from webcast_proto._errors import (
     AgeRestricted,
+    APIError,
     CaptchaRequired,
     ConnectError,
     HTTPError,
+    HTTPStatusError,
     InvalidSession,
     LocalProtocolError,
     ProtocolError,
@@ -21,13 +23,22 @@ from webcast_proto._errors import (
     SignatureRequired,
     SignerError,
     TransportError,
+    UnexpectedHTML,
     UnexpectedResponse,
     UserNotFound,
     UserOffline,
     WebcastBlocked,
     WebcastError,
 )
-from webcast_proto.config import Limits
+from webcast_proto.config import ClientParams, Endpoints, Limits
+from webcast_proto.connection import (
+    ClientConnection,
+    FetchOutcome,
+    Input,
+    PollAfter,
+    State,
+    UpgradeToWebSocket,
+)
 from webcast_proto.convert import Converter, ConverterRegistry, convert_user, default_registry
 from webcast_proto.events import (
     ArmiesTriggerReason,
@@ -71,9 +82,13 @@ from webcast_proto.events import (
     UserIdentity,
     WebSocketConnected,
 )
-from webcast_proto.http import Request
+from webcast_proto.http import Request, Response, RoomInfo, RoomLookup
+from webcast_proto.server import ServerConnection
+from webcast_proto.signing import EulerSigner, NoSigner, SignedUrl, Signer
+from webcast_proto.streaks import GiftStreakTracker
 
 __all__ = [
+    "APIError",
     "AgeRestricted",
     "ArmiesTriggerReason",
     "ArmyParticipant",
@@ -85,6 +100,8 @@ __all__ = [
     "CaptchaRequired",
     "Chat",
     "ChatEmote",
+    "ClientConnection",
+    "ClientParams",
     "ConnectError",
     "Connected",
     "Control",
@@ -94,13 +111,19 @@ __all__ = [
     "Disconnected",
     "Emote",
     "EmoteImage",
+    "Endpoints",
     "Envelope",
+    "EulerSigner",
     "Event",
+    "FetchOutcome",
     "FollowRole",
     "Gift",
     "GiftInfo",
     "GiftStreakEnded",
+    "GiftStreakTracker",
     "HTTPError",
+    "HTTPStatusError",
+    "Input",
     "InvalidSession",
     "Like",
     "Limits",
@@ -111,6 +134,8 @@ __all__ = [
     "Member",
     "MemberAction",
     "MessageEvent",
+    "NoSigner",
+    "PollAfter",
     "ProtocolError",
     "ProtocolWarning",
     "QuestionNew",
@@ -118,17 +143,26 @@ __all__ = [
     "ReadTimeout",
     "RemoteProtocolError",
     "Request",
+    "Response",
+    "RoomInfo",
+    "RoomLookup",
     "RoomUser",
+    "ServerConnection",
     "SignatureRequired",
+    "SignedUrl",
+    "Signer",
     "SignerError",
     "Social",
     "SocialKind",
+    "State",
     "StreamEnd",
     "Subscribe",
     "TopViewer",
     "TransportError",
+    "UnexpectedHTML",
     "UnexpectedResponse",
     "UnknownMessage",
+    "UpgradeToWebSocket",
     "User",
     "UserIdentity",
     "UserNotFound",
