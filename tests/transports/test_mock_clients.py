@@ -33,7 +33,7 @@ from webcast_proto import codec
 if TYPE_CHECKING:
     from webcast_proto._pb import webcast_pb2 as pb
 
-__all__ = ["Closed", "HandshakeRefused", "Reply", "WsClient", "get", "post"]
+__all__ = ["Closed", "HandshakeRefused", "Reply", "WsClient", "first_fetch", "get", "open_socket", "post"]
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,22 @@ class WsClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def first_fetch(base_url: str, room_id: int, **params: str) -> pb.ProtoMessageFetchResult:
+    """The first im/fetch of a room (no cursor): initial data, cursor, push server, route params."""
+    return get(f"{base_url}/webcast/im/fetch/", params={"room_id": str(room_id), **params}).fetch_result()
+
+
+def open_socket(
+    base_url: str, room_id: int, *, compress: bool = True, subprotocols: tuple[str, ...] = (), **params: str
+) -> WsClient:
+    """First fetch, then open the push socket it offers, as the current peers do (SPEC.md §1)."""
+    first = first_fetch(base_url, room_id)
+    query = {**first.route_params, "room_id": str(room_id), **params}
+    if compress:
+        query["compress"] = "gzip"
+    return WsClient(first.push_server, params=query, subprotocols=subprotocols)
 
 
 def test_reply_parses_json() -> None:

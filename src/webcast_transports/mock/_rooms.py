@@ -107,7 +107,11 @@ class Room:
         if not name or "/" in name:
             raise ValueError(f"Room.unique_id must be a username, got {self.unique_id!r}")
         object.__setattr__(self, "unique_id", name)
-        object.__setattr__(self, "status", RoomStatus(self.status))
+        try:
+            object.__setattr__(self, "status", RoomStatus(self.status))
+        except ValueError:
+            known = ", ".join(s.value for s in RoomStatus)
+            raise ValueError(f"Room.status must be one of {known}, got {self.status!r}") from None
         if self.room_id == 0:
             object.__setattr__(self, "room_id", derive_id(f"room:{name}", base=7 * 10**18))
         if self.user_id == 0:
