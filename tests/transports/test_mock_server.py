@@ -169,9 +169,10 @@ def test_room_handle_controls_the_room() -> None:
         assert room.status.value == "live"
         assert room.scenario_name == "quiet"
         get(f"{server.base_url}/@alice/live")
-        assert not room.is_started  # manual: a request does not start it
+        started = [room.is_started]  # manual: a request does not start it
         room.start()
-        assert room.is_started
+        started.append(room.is_started)
+        assert started == [False, True]
         room.push(fixtures.chat("one"), fixtures.wrap(fixtures.like()))
         assert [m.method for m in room.messages()] == ["WebcastChatMessage", "WebcastLikeMessage"]
         room.set_status("offline")
