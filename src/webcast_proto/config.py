@@ -14,11 +14,11 @@ screen, location, ``last_rtt``) are inputs, chosen by the transport or the user.
 
 from __future__ import annotations
 
-import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+
+from webcast_proto._checks import CONTROL_CHARS, check_base_url, check_url, merge_headers
 
 __all__ = [
     "DEFAULT_CLIENT_PARAMS",
@@ -117,36 +117,7 @@ DEFAULT_WEBCAST_URL = "https://webcast.tiktok.com/webcast"
 # Euler Stream, the sign server of both current peers (SPEC.md §2.6).
 DEFAULT_SIGN_SERVER_URL = "https://api.eulerstream.com"
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_HTTP_SCHEMES = frozenset({"http", "https"})
 _WS_SCHEMES = frozenset({"ws", "wss"})
-
-
-def _check_url(owner: str, name: str, value: object, schemes: frozenset[str]) -> str:
-    """Validate an absolute URL with one of ``schemes`` and no credentials or fragment; return it."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{owner}.{name} must be a non-empty str, got {type(value).__name__}")
-    if _CONTROL_CHARS.search(value) or " " in value:
-        raise ValueError(f"{owner}.{name} must not contain spaces or control characters")
-    parts = urlsplit(value)
-    # Credentials in a URL end up in logs and reprs; the sign-server key goes in a header instead.
-    # Checked first so the message below, which shows the URL, never shows a password.
-    if "@" in parts.netloc:
-        raise ValueError(f"{owner}.{name} must not carry credentials (user:password@host)")
-    if parts.scheme not in schemes or not parts.hostname:
-        wanted = " or ".join(f"{s}://" for s in sorted(schemes))
-        raise ValueError(f"{owner}.{name} must be an absolute {wanted} URL, got {value!r}")
-    if parts.fragment:
-        raise ValueError(f"{owner}.{name} must not have a fragment, got {value!r}")
-    return value
-
-
-def _check_base_url(owner: str, name: str, value: object) -> str:
-    """Validate an http(s) base URL (no query) and return it without a trailing slash."""
-    url = _check_url(owner, name, value, _HTTP_SCHEMES)
-    if urlsplit(url).query:
-        raise ValueError(f"{owner}.{name} must not have a query, got {url!r}")
-    return url.rstrip("/")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,10 +146,10 @@ class Endpoints:
 
     def __post_init__(self) -> None:
         for name in ("web", "webcast", "sign_server"):
-            object.__setattr__(self, name, _check_base_url("Endpoints", name, getattr(self, name)))
+            object.__setattr__(self, name, check_base_url("Endpoints", name, getattr(self, name)))
         if self.push_server is not None:
             # A full URL (its path keeps its trailing slash, SPEC.md §2.1), not a base.
-            _check_url("Endpoints", "push_server", self.push_server, _WS_SCHEMES)
+            check_url("Endpoints", "push_server", self.push_server, _WS_SCHEMES)
 
     @classmethod
     def from_base_url(cls, base_url: str, *, push_server: str | None = None) -> Endpoints:
@@ -199,7 +170,7 @@ class Endpoints:
         Raises:
             ValueError: if ``base_url`` is not a valid http(s) base URL.
         """
-        base = _check_base_url("Endpoints", "base_url", base_url)
+        base = check_base_url("Endpoints", "base_url", base_url)
         return cls(web=base, webcast=f"{base}/webcast", sign_server=base, push_server=push_server)
 
 
@@ -285,7 +256,7 @@ def _frozen_str_mapping(owner: str, name: str, value: object) -> Mapping[str, st
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             raise ValueError(f"{owner}.{name} must map str to str, got a {type(item).__name__} at {key!r}")
-        if not key or _CONTROL_CHARS.search(key) or _CONTROL_CHARS.search(item):
+        if not key or CONTROL_CHARS.search(key) or CONTROL_CHARS.search(item):
             raise ValueError(f"{owner}.{name}[{key!r}] must be non-empty and free of control characters")
         copy[key] = item
     return types.MappingProxyType(copy)
@@ -377,7 +348,7 @@ class ClientParams:
             value = getattr(self, name)
             if name.startswith("extra_"):
                 object.__setattr__(self, name, _frozen_str_mapping("ClientParams", name, value))
-            elif isinstance(value, str) and _CONTROL_CHARS.search(value):
+            elif isinstance(value, str) and CONTROL_CHARS.search(value):
                 raise ValueError(f"ClientParams.{name} must not contain control characters")
         for name in ("screen_width", "screen_height"):
             value = getattr(self, name)
@@ -527,33 +498,11 @@ class ClientParams:
             ("Sec-Fetch-Dest", "empty"),
             ("Sec-Fetch-Ua-Mobile", "?0"),
         )
-        return _merge_headers(headers, tuple(self.extra_headers.items()))
+        return merge_headers(headers, tuple(self.extra_headers.items()))
 
     def default_cookies(self) -> dict[str, str]:
         """The cookie every request starts with: ``tt-target-idc`` (SPEC.md §3.4)."""
         return {"tt-target-idc": self.tt_target_idc} if self.tt_target_idc else {}
-
-
-def _merge_headers(
-    base: tuple[tuple[str, str], ...], overrides: tuple[tuple[str, str], ...]
-) -> tuple[tuple[str, str], ...]:
-    """``base`` with every header named in ``overrides`` (case-insensitively) replaced by it.
-
-    Args:
-        base: the default headers, in order.
-        overrides: headers to add; one whose name is already in ``base`` replaces it.
-
-    Returns:
-        ``base`` minus the overridden names, then ``overrides`` in their order.
-
-    Raises:
-        ValueError: if a header name or value contains a control character (header injection).
-    """
-    for name, value in overrides:
-        if not name or _CONTROL_CHARS.search(name) or _CONTROL_CHARS.search(value) or ":" in name:
-            raise ValueError(f"invalid header {name!r}: empty name, ':' or a control character")
-    replaced = {name.lower() for name, _ in overrides}
-    return tuple((n, v) for n, v in base if n.lower() not in replaced) + tuple(overrides)
 
 
 DEFAULT_CLIENT_PARAMS = ClientParams()
