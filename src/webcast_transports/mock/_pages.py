@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from webcast_transports.mock._rooms import RoomState
 
 __all__ = [
-    "DEFAULT_GIFTS",
     "GiftInfo",
     "api_room",
     "check_alive",
@@ -34,8 +33,8 @@ __all__ = [
 
 # API statusCode for an unknown user (SPEC.md §2.2, §9).
 USER_NOT_FOUND_CODE = 19881007
-# room/info status_code for an unknown room id: not given by the spec (§11); a non-zero code with an
-# empty `data` is what the mock sends.
+# room/info status_code for an unknown room id: not given by the spec (§11). The mock sends a non-zero
+# code and no `data` object: a `data` with one key or none would read as age-restricted ([TL], §2.3).
 ROOM_NOT_FOUND_CODE = 30003
 
 _CDN = "https://p16-webcast.tiktokcdn.com/img/maliva/webcast-va"
@@ -55,7 +54,8 @@ class GiftInfo:
 
     @property
     def image_url(self) -> str:
-        return f"{_CDN}/{self.name.lower().replace(' ', '_')}.png~tplv-obj.png"
+        """The gift's picture, the URL the fixtures' gift messages carry for it."""
+        return f"{_CDN}/gift_{self.id}.png~tplv-obj.png"
 
     def to_json(self) -> dict[str, object]:
         image = {"uri": f"webcast-va/{self.id}", "url_list": [self.image_url]}
@@ -71,28 +71,18 @@ class GiftInfo:
         }
 
 
-# Well-known gifts with their real ids and prices; streakable ones are type 1.
-DEFAULT_GIFTS: tuple[GiftInfo, ...] = (
-    GiftInfo(5655, "Rose", 1),
-    GiftInfo(5269, "TikTok", 1),
-    GiftInfo(5487, "Finger Heart", 5),
-    GiftInfo(5879, "Doughnut", 30),
-    GiftInfo(5827, "Ice Cream Cone", 1),
-    GiftInfo(6064, "GG", 1),
-    GiftInfo(6369, "Lion", 29999, gift_type=2),
-    GiftInfo(7168, "Universe", 44999, gift_type=2),
-    GiftInfo(11046, "Galaxy", 1000, gift_type=2),
-)
-
-
 def _json_in_html(value: object) -> str:
     # Compact separators: the old clients' regex wants `roomId":"<digits>"` with no space (§2.2).
     # `</` is escaped so that a nickname cannot close the <script> element.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
+def _avatar_url(user_id: int) -> str:
+    return f"https://p16-sign.tiktokcdn-us.com/tos-useast5-avt-0068-tx/{user_id}~100x100.webp"
+
+
 def _avatar(user_id: int) -> dict[str, object]:
-    return {"url_list": [f"https://p16-sign.tiktokcdn-us.com/tos-useast5-avt-0068-tx/{user_id}~100x100.webp"]}
+    return {"url_list": [_avatar_url(user_id)]}
 
 
 def _user_json(state: RoomState) -> dict[str, object]:
@@ -106,7 +96,7 @@ def _user_json(state: RoomState) -> dict[str, object]:
         "signature": "",
         "verified": False,
         "status": state.status.code,
-        "avatarThumb": _avatar(room.user_id)["url_list"][0],  # type: ignore[index]  # built just above
+        "avatarThumb": _avatar_url(room.user_id),
     }
 
 
@@ -192,7 +182,7 @@ def room_info(state: RoomState | None, now_ms: int, *, has_session: bool, base_u
     """
     extra = {"now": now_ms}
     if state is None or state.status is RoomStatus.NOT_FOUND:
-        return {"data": {}, "extra": extra, "status_code": ROOM_NOT_FOUND_CODE}
+        return {"data": None, "extra": extra, "message": "room not found", "status_code": ROOM_NOT_FOUND_CODE}
     if state.status is RoomStatus.AGE_RESTRICTED and not has_session:
         prompts = "This LIVE isn't available for people under 18. Log in to watch."
         return {"data": {"prompts": prompts}, "extra": extra, "status_code": 0}

@@ -481,7 +481,9 @@ def _sign_url(host: Host, request: HttpRequest, match: re.Match[str]) -> Respons
     """Sign a URL: [TL]/[C2] ``POST …/sign_url`` (JSON) or the old ``GET /webcast/sign_url?url=`` (§2.7)."""
     if request.method == "GET":
         url = request.param("url")
-        user_agent = request.header("user-agent") or "Mozilla/5.0 (mock)"
+        # The UA the signature is made for, which the client then sends to TikTok: a browser's,
+        # not the sign client's own.
+        user_agent = fixtures_user_agent()
         if not url:
             return json_response({"code": 400, "message": "Missing url"}, 400)
         signed, tokens = _signed(url, user_agent)
