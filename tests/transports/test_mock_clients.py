@@ -22,6 +22,7 @@ from wsproto.events import (
     Event,
     Message,
     Ping,
+    Pong,
     RejectConnection,
     RejectData,
     Request,
@@ -116,6 +117,7 @@ class WsClient:
     messages: list[bytes] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     pings: int = 0
+    pongs: int = 0
     closed: Closed | None = None
     accept_headers: dict[str, str] = field(default_factory=dict)
     subprotocol: str | None = None
@@ -202,6 +204,8 @@ class WsClient:
                 self._sock.sendall(self._ws.send(event.response()))
         elif isinstance(event, Ping):
             self.pings += 1
+        elif isinstance(event, Pong):
+            self.pongs += 1
 
     def pump(self, timeout: float | None = None) -> bool:
         """Read once (up to ``timeout``); returns False when the connection is over."""
