@@ -121,6 +121,7 @@ class WsClient:
     closed: Closed | None = None
     accept_headers: dict[str, str] = field(default_factory=dict)
     subprotocol: str | None = None
+    initial: list[pb.BaseProtoMessage] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -150,10 +151,12 @@ class WsClient:
         reject: RejectConnection | None = None
         body = bytearray()
         while True:
-            for event in self._events():
+            events = self._events()
+            for index, event in enumerate(events):
                 if isinstance(event, AcceptConnection):
                     self.accept_headers = {k.decode().lower(): v.decode() for k, v in event.extra_headers}
                     self.subprotocol = event.subprotocol
+                    self._pending.extend(events[index + 1 :])  # frames that came with the 101
                     return
                 if isinstance(event, RejectConnection):
                     reject = event
@@ -209,8 +212,10 @@ class WsClient:
 
     def pump(self, timeout: float | None = None) -> bool:
         """Read once (up to ``timeout``); returns False when the connection is over."""
-        while self._pending:
-            self._handle(self._pending.pop(0))
+        if self._pending:  # events that arrived with the handshake answer
+            while self._pending:
+                self._handle(self._pending.pop(0))
+            return self.closed is None
         if self.closed is not None:
             return False
         self._sock.settimeout(self.timeout if timeout is None else timeout)
@@ -265,6 +270,10 @@ class WsClient:
         """Every message envelope received in ``msg`` frames, in order."""
         return [m for r in self.results() for m in r.messages]
 
+    def everything(self) -> list[pb.BaseProtoMessage]:
+        """The first fetch's initial data (see :func:`open_socket`), then every message received."""
+        return [*self.initial, *self.received()]
+
     def close(self, code: int = 1000) -> None:
         """Close politely (if still open) and release the socket."""
         try:
@@ -302,7 +311,9 @@ def open_socket(
     query = {**first.route_params, "room_id": str(room_id), **params}
     if compress:
         query["compress"] = "gzip"
-    return WsClient(first.push_server, params=query, subprotocols=subprotocols)
+    client = WsClient(first.push_server, params=query, subprotocols=subprotocols)
+    client.initial = list(first.messages)
+    return client
 
 
 def test_reply_parses_json() -> None:
