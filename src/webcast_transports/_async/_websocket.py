@@ -1,0 +1,194 @@
+"""The push WebSocket: wsproto framing over the network stream of an httpcore HTTP/1.1 upgrade.
+
+wsproto streams fragments and sets no size limit (STYLE.md §7), so :meth:`AsyncWebSocket.receive`
+joins a message's fragments and refuses one past ``max_message_size`` (``Limits.max_frame_size``)
+with a ``RemoteProtocolError`` and a 1009 close, before holding more. Pings are answered as RFC 6455
+asks, though TikTok sends none (SPEC.md §2.5); text messages are passed on as their UTF-8 bytes for
+the core to judge (SPEC.md §4: every push frame is binary).
+
+Reads wait at most ``AsyncBackend.wait_slice`` at a time (the blocking flavour's way to notice
+``disconnect()``); the async flavour has no slice and is cancelled instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from wsproto.connection import Connection, ConnectionState, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+
+from webcast_proto import ReadTimeout, RemoteProtocolError, WebcastError
+from webcast_transports._backend import AsyncBackend, clock
+from webcast_transports._errors import map_errors
+
+if TYPE_CHECKING:
+    from contextlib import AsyncExitStack
+
+    import httpcore
+
+    from webcast_transports._backend import AsyncInterrupt
+
+__all__ = ["CLOSE_GOING_AWAY", "CLOSE_NORMAL", "CLOSE_TOO_BIG", "AsyncWebSocket", "WebSocketClosed"]
+
+# RFC 6455 §7.4.1.
+CLOSE_NORMAL: Final = 1000
+CLOSE_GOING_AWAY: Final = 1001
+CLOSE_TOO_BIG: Final = 1009
+_READ_SIZE: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketClosed:
+    """The server closed the socket (``code`` 1006 when the TCP connection just ended).
+
+    Attributes:
+        code: the close code.
+        reason: the close reason.
+    """
+
+    code: int
+    reason: str = ""
+
+
+class AsyncWebSocket:
+    """A client WebSocket on an upgraded stream.
+
+    Args:
+        stream: the network stream the 101 answer handed over.
+        exit_stack: closes the HTTP response (and so the stream) when the socket is done.
+        interrupt: checked between read slices.
+        max_message_size: the largest message accepted, in bytes.
+        what: the socket's name in messages (``host:port/path``).
+    """
+
+    def __init__(
+        self,
+        stream: httpcore.AsyncNetworkStream,
+        exit_stack: AsyncExitStack,
+        *,
+        interrupt: AsyncInterrupt,
+        max_message_size: int,
+        what: str,
+    ) -> None:
+        self._stream = stream
+        self._exit_stack = exit_stack
+        self._interrupt = interrupt
+        self._max = max_message_size
+        self._what = what
+        self._ws = Connection(ConnectionType.CLIENT)
+        self._buffer = bytearray()
+        self._closed: WebSocketClosed | None = None
+        self._released = False
+
+    @property
+    def closed(self) -> WebSocketClosed | None:
+        """How the server closed the socket, once it has."""
+        return self._closed
+
+    async def send(self, messages: list[bytes], *, timeout: float | None) -> None:
+        """Send each item as one binary message.
+
+        Raises:
+            TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
+        """
+        if not messages or self._ws.state is not ConnectionState.OPEN:
+            return
+        data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
+        with map_errors(f"WebSocket {self._what}"):
+            await self._stream.write(data, timeout)
+
+    async def receive(self, timeout: float | None) -> bytes | WebSocketClosed | None:
+        """The next whole message, waiting at most ``timeout`` seconds.
+
+        Returns:
+            The message's bytes; :class:`WebSocketClosed` once the server closed (the close is
+            answered); ``None`` when ``timeout`` passed first.
+
+        Raises:
+            RemoteProtocolError: a message past ``max_message_size`` (the socket is being closed).
+            TransportError: the connection failed.
+            Interrupted: ``disconnect()`` was asked for (blocking flavour, between slices).
+        """
+        deadline = None if timeout is None else clock() + timeout
+        while True:
+            message = await self._next_message()
+            if message is not None:
+                return message
+            wait = None if deadline is None else deadline - clock()
+            if wait is not None and wait <= 0:
+                return None
+            if AsyncBackend.wait_slice is not None:
+                wait = AsyncBackend.wait_slice if wait is None else min(wait, AsyncBackend.wait_slice)
+            try:
+                with map_errors(f"WebSocket {self._what}"):
+                    data = await self._stream.read(_READ_SIZE, wait)
+            except ReadTimeout:  # only a slice or the timeout ran out: not an error
+                self._interrupt.check()
+                continue
+            self._ws.receive_data(data or None)  # b"" is the end of the TCP stream
+
+    async def _next_message(self) -> bytes | WebSocketClosed | None:
+        """The next whole message or close among the events wsproto has parsed, if any."""
+        if self._closed is not None:
+            return self._closed
+        for event in self._ws.events():
+            if isinstance(event, Message):
+                chunk = event.data.encode() if isinstance(event, TextMessage) else bytes(event.data)
+                if len(self._buffer) + len(chunk) > self._max:
+                    size = len(self._buffer) + len(chunk)
+                    self._buffer.clear()
+                    await self._close_quietly(CLOSE_TOO_BIG, "message too big")
+                    raise RemoteProtocolError(
+                        f"WebSocket {self._what}: a message of over {size} bytes exceeds "
+                        f"Limits.max_frame_size ({self._max})"
+                    )
+                self._buffer += chunk
+                if event.message_finished:
+                    message = bytes(self._buffer)
+                    self._buffer.clear()
+                    return message
+            elif isinstance(event, Ping):
+                await self._write(self._ws.send(event.response()))
+            elif isinstance(event, CloseConnection):
+                if self._ws.state is ConnectionState.REMOTE_CLOSING:
+                    await self._write(self._ws.send(event.response()))
+                self._closed = WebSocketClosed(int(event.code), event.reason or "")
+                return self._closed
+        return None
+
+    def _state(self) -> ConnectionState:
+        return self._ws.state  # read afresh: events change it
+
+    async def _write(self, data: bytes) -> None:
+        with map_errors(f"WebSocket {self._what}"):
+            await self._stream.write(data, None)
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
+        if self._ws.state is ConnectionState.OPEN:
+            try:
+                await self._write(self._ws.send(CloseConnection(code=code, reason=reason)))
+            except WebcastError:  # the socket is being given up anyway; its failure changes nothing
+                return
+
+    async def aclose(self, code: int = CLOSE_NORMAL, reason: str = "", *, timeout: float = 1.0) -> None:
+        """Close the socket: a close frame, the server's answer awaited up to ``timeout``, then the
+        TCP connection. Never raises for network failures; idempotent."""
+        if self._released:
+            return
+        try:
+            if self._ws.state is ConnectionState.OPEN:
+                await self._close_quietly(code, reason)
+                deadline = clock() + timeout
+                while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
+                    try:
+                        with map_errors(f"WebSocket {self._what}"):
+                            data = await self._stream.read(_READ_SIZE, max(deadline - clock(), 0.0))
+                    except WebcastError:  # a lost or slow server: the close is done from our side
+                        break
+                    self._ws.receive_data(data or None)
+                    for _ in self._ws.events():
+                        pass
+        finally:
+            self._released = True
+            await self._exit_stack.aclose()

@@ -1,0 +1,491 @@
+"""What differs between the async and the blocking flavour: waiting, signalling, background work.
+
+The drivers and the client are written once, in ``_async/``, against the ``Async*`` names of this
+module; ``scripts/unasync.py`` generates ``_sync/`` by renaming them to the ``Sync*`` twins
+(STYLE.md §12). Each pair has the same methods, so the generated code reads like the source:
+
+* :class:`AsyncBackend` / :class:`SyncBackend`: the httpcore network backend, calling user handlers,
+  and ``wait_slice`` — the longest a blocking wait lasts before it looks whether ``disconnect()`` was
+  asked for (the async flavour cancels instead, so it has none).
+* :class:`AsyncInterrupt` / :class:`SyncInterrupt`: how ``disconnect()`` stops the driver. Async: a
+  cancel scope around every wait the driver does. Blocking: a flag, seen by sleeps at once and by
+  socket reads within ``wait_slice``.
+* :class:`AsyncSignal` / :class:`SyncSignal`: a one-shot flag to wait for (connected, finished).
+* :class:`AsyncChannel` / :class:`SyncChannel`: a bounded queue of events for ``events()``.
+* :class:`AsyncRunner` / :class:`SyncRunner`: where the driver runs: a task group (asyncio and trio
+  through anyio), or a thread. Leaving the runner waits for everything it started.
+
+Nothing here is global: every client owns its instances (STYLE.md §15).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+import anyio
+import httpcore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Iterator
+    from types import TracebackType
+
+    from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+__all__ = [
+    "AsyncBackend",
+    "AsyncChannel",
+    "AsyncInterrupt",
+    "AsyncRunner",
+    "AsyncSignal",
+    "Interrupted",
+    "SyncBackend",
+    "SyncChannel",
+    "SyncInterrupt",
+    "SyncRunner",
+    "SyncSignal",
+    "clock",
+]
+
+T = TypeVar("T")
+
+# How often a blocking wait looks at the disconnect flag: the worst-case delay of disconnect() in the
+# blocking client. A wake-up every 0.1 s costs nothing measurable and feels instant to a person.
+SYNC_WAIT_SLICE: Final = 0.1
+
+
+def clock() -> float:
+    """The time the core is fed (monotonic seconds), in both flavours (STYLE.md §3)."""
+    return time.monotonic()
+
+
+class Interrupted(Exception):
+    """``disconnect()`` was asked for while the driver waited; the driver unwinds and reports it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Backend: network and handlers
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncBackend:
+    """The async flavour: anyio, so asyncio and trio alike."""
+
+    wait_slice: Final[float | None] = None
+
+    @staticmethod
+    def network_backend() -> httpcore.AsyncNetworkBackend:
+        """httpcore's anyio backend (works under asyncio and trio)."""
+        return httpcore.AnyIOBackend()
+
+    @staticmethod
+    def current_worker() -> int:
+        """An id of the running task, to tell whether a call comes from the driver itself."""
+        return anyio.get_current_task().id
+
+    @staticmethod
+    def check_handler(handler: Callable[..., object]) -> None:
+        """Accept any callable: plain functions and coroutine functions both work here.
+
+        Raises:
+            TypeError: ``handler`` is not callable.
+        """
+        if not callable(handler):
+            raise TypeError(f"a handler must be callable, got {type(handler).__name__}")
+
+    @staticmethod
+    async def call(handler: Callable[..., object], argument: object) -> None:
+        """Call a handler, awaiting its result when it is awaitable (an ``async def`` handler)."""
+        result = handler(argument)
+        if inspect.isawaitable(result):
+            await result
+
+    @staticmethod
+    def cleanup_scope(timeout: float) -> contextlib.AbstractContextManager[object]:
+        """Where closing work runs: shielded from cancellation (a cancelled task still closes its
+        sockets), and cut short after ``timeout`` seconds."""
+        return anyio.move_on_after(timeout, shield=True)
+
+
+class SyncBackend:
+    """The blocking flavour: sockets with timeouts, threads, no event loop."""
+
+    wait_slice: Final[float | None] = SYNC_WAIT_SLICE
+
+    @staticmethod
+    def network_backend() -> httpcore.NetworkBackend:
+        """httpcore's socket backend."""
+        return httpcore.SyncBackend()
+
+    @staticmethod
+    def current_worker() -> int:
+        """An id of the running thread, to tell whether a call comes from the driver itself."""
+        return threading.get_ident()
+
+    @staticmethod
+    def check_handler(handler: Callable[..., object]) -> None:
+        """Refuse what the blocking client cannot run: an ``async def`` handler needs an event loop.
+
+        Raises:
+            TypeError: ``handler`` is not callable, or is a coroutine function.
+        """
+        if not callable(handler):
+            raise TypeError(f"a handler must be callable, got {type(handler).__name__}")
+        if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+            getattr(handler, "__call__", None)  # noqa: B004  # an object whose __call__ is async
+        ):
+            raise TypeError("the blocking client runs no event loop: use a plain function as handler")
+
+    @staticmethod
+    def call(handler: Callable[..., object], argument: object) -> None:
+        """Call a handler.
+
+        Raises:
+            TypeError: the handler returned an awaitable (it is async in disguise); it is closed unrun.
+        """
+        result = handler(argument)
+        if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError("a handler returned an awaitable; the blocking client cannot await it")
+
+    @staticmethod
+    def cleanup_scope(timeout: float) -> contextlib.AbstractContextManager[object]:
+        """Where closing work runs: nothing cancels a thread, and closing bounds its own waits."""
+        return contextlib.nullcontext()
+
+
+# --------------------------------------------------------------------------------------------
+# Interrupt: how disconnect() reaches a waiting driver
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncInterrupt:
+    """Stops the driver's waits once :meth:`request` is called (from another task on the same loop)."""
+
+    __slots__ = ("_requested", "_scopes")
+
+    def __init__(self) -> None:
+        self._requested = False
+        self._scopes: set[anyio.CancelScope] = set()
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._requested
+
+    def request(self) -> None:
+        """Ask for a stop: cancel the wait in progress, and make every later one raise at once."""
+        self._requested = True
+        for scope in self._scopes:
+            scope.cancel()
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if a stop was asked for."""
+        if self._requested:
+            raise Interrupted
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Run the block so that :meth:`request` cancels it; it then raises :class:`Interrupted`."""
+        self.check()
+        with anyio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                yield
+            finally:
+                self._scopes.discard(scope)
+        if scope.cancelled_caught:
+            raise Interrupted
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, unless a stop is asked for first.
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the sleep.
+        """
+        with self.guard():
+            await anyio.sleep(max(seconds, 0.0))
+
+
+class SyncInterrupt:
+    """Stops the driver's waits once :meth:`request` is called (from any thread)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._event.is_set()
+
+    def request(self) -> None:
+        """Ask for a stop: sleeps end at once, socket reads within ``SyncBackend.wait_slice``."""
+        self._event.set()
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if a stop was asked for."""
+        if self._event.is_set():
+            raise Interrupted
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Check for a stop before and after the block (a blocking call cannot be cancelled)."""
+        self.check()
+        yield
+        self.check()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, unless a stop is asked for first.
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the sleep.
+        """
+        if self._event.wait(max(seconds, 0.0)):
+            raise Interrupted
+
+
+# --------------------------------------------------------------------------------------------
+# Signal: a one-shot flag
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncSignal:
+    """A flag that is set once and can be waited for. Create it inside the event loop."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def set(self) -> None:
+        """Set the flag and wake the waiters."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether the flag is set."""
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        """Wait until the flag is set."""
+        await self._event.wait()
+
+
+class SyncSignal:
+    """A flag that is set once and can be waited for, from any thread."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        """Set the flag and wake the waiters."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether the flag is set."""
+        return self._event.is_set()
+
+    def wait(self) -> None:
+        """Wait until the flag is set."""
+        self._event.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Channel: a bounded queue from the driver to one events() iterator
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncChannel(Generic[T]):
+    """A bounded queue with one producer and one consumer; a full queue makes the producer wait.
+
+    Args:
+        capacity: how many items may wait.
+    """
+
+    __slots__ = ("_receive", "_send")
+
+    def __init__(self, capacity: int) -> None:
+        send, receive = anyio.create_memory_object_stream[T](capacity)
+        self._send: MemoryObjectSendStream[T] = send
+        self._receive: MemoryObjectReceiveStream[T] = receive
+
+    async def put(self, item: T) -> bool:
+        """Queue ``item``, waiting while the queue is full.
+
+        Returns:
+            ``False`` when the consumer has gone (the item is dropped), else ``True``.
+        """
+        try:
+            await self._send.send(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return False
+        return True
+
+    async def get(self) -> T | None:
+        """The next item, waiting for one; ``None`` once the producer has closed and all are taken."""
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            return None
+
+    def close_producer(self) -> None:
+        """No more items will come: the consumer gets ``None`` after the queued ones."""
+        self._send.close()
+
+    def close_consumer(self) -> None:
+        """The consumer has gone: queued items are dropped and :meth:`put` returns ``False``."""
+        self._receive.close()
+
+
+class _End:
+    """The marker a closed producer leaves in a :class:`SyncChannel`."""
+
+
+_END: Final = _End()
+
+
+class SyncChannel(Generic[T]):
+    """A bounded queue with one producer and one consumer thread; a full queue makes the producer wait.
+
+    Args:
+        capacity: how many items may wait.
+    """
+
+    __slots__ = ("_consumer_gone", "_producer_done", "_queue")
+
+    def __init__(self, capacity: int) -> None:
+        self._queue: queue.Queue[T | _End] = queue.Queue(capacity)
+        self._consumer_gone = False
+        self._producer_done = False
+
+    def _put(self, item: T | _End) -> bool:
+        while not self._consumer_gone:
+            try:
+                self._queue.put(item, timeout=SYNC_WAIT_SLICE)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def put(self, item: T) -> bool:
+        """Queue ``item``, waiting while the queue is full.
+
+        Returns:
+            ``False`` when the consumer has gone (the item is dropped), else ``True``.
+        """
+        return self._put(item)
+
+    def get(self) -> T | None:
+        """The next item, waiting for one; ``None`` once the producer has closed and all are taken."""
+        if self._consumer_gone:
+            return None
+        item = self._queue.get()
+        if isinstance(item, _End):
+            self._consumer_gone = True
+            return None
+        return item
+
+    def close_producer(self) -> None:
+        """No more items will come: the consumer gets ``None`` after the queued ones."""
+        if not self._producer_done:
+            self._producer_done = True
+            self._put(_END)
+
+    def close_consumer(self) -> None:
+        """The consumer has gone: queued items are dropped and :meth:`put` returns ``False``."""
+        self._consumer_gone = True
+
+
+# --------------------------------------------------------------------------------------------
+# Runner: where the driver runs
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncRunner:
+    """A task group for the client's background work (the driver); leaving it waits for the tasks."""
+
+    __slots__ = ("_group",)
+
+    def __init__(self) -> None:
+        self._group: TaskGroup | None = None
+
+    async def __aenter__(self) -> AsyncRunner:
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        group, self._group = self._group, None
+        if group is None:
+            return None
+        return await group.__aexit__(exc_type, exc, tb)
+
+    def start(self, func: Callable[[], Coroutine[object, object, None]], name: str) -> None:
+        """Run ``func`` in the background until it returns.
+
+        Raises:
+            RuntimeError: the runner is not entered.
+        """
+        if self._group is None:
+            raise RuntimeError("the runner is not running")
+        self._group.start_soon(func, name=name)
+
+
+class SyncRunner:
+    """Threads for the client's background work (the driver); leaving the runner joins them.
+
+    An exception escaping a thread (a bug: the driver reports every failure itself) is raised again
+    when the runner is left, so it is never lost.
+    """
+
+    __slots__ = ("_errors", "_threads")
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] | None = None
+        self._errors: list[BaseException] = []
+
+    def __enter__(self) -> SyncRunner:
+        self._threads = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        threads, self._threads = self._threads, None
+        for thread in threads or ():
+            thread.join()
+        if self._errors and exc is None:
+            error, self._errors = self._errors[0], []
+            raise error
+        return None
+
+    def start(self, func: Callable[[], None], name: str) -> None:
+        """Run ``func`` in a new thread until it returns.
+
+        Raises:
+            RuntimeError: the runner is not entered.
+        """
+        if self._threads is None:
+            raise RuntimeError("the runner is not running")
+        thread = threading.Thread(target=self._run, args=(func,), name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _run(self, func: Callable[[], None]) -> None:
+        try:
+            func()
+        except BaseException as exc:  # re-raised by __exit__ in the client's thread
+            self._errors.append(exc)

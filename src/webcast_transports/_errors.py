@@ -1,0 +1,112 @@
+"""The one place where other libraries' exceptions become webcast's (STYLE.md §6, httpcore's
+``map_exceptions``), and the transports' own error types.
+
+Every network call of a driver runs inside :func:`map_errors`: httpcore, wsproto, h11, anyio, trio,
+ssl and OS errors leave it as :class:`~webcast_proto.ConnectError`,
+:class:`~webcast_proto.ReadTimeout`, :class:`~webcast_proto.TransportError`,
+:class:`~webcast_proto.RemoteProtocolError` or :class:`~webcast_proto.LocalProtocolError`, the cause
+chained. webcast's own errors pass unchanged, and so does cancellation (a ``BaseException``).
+Messages name the operation (``GET 127.0.0.1:8080/webcast/im/fetch/``) and never a query string,
+header or cookie, so no secret can leak through them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+import anyio
+import h11
+import httpcore
+import wsproto.utilities
+
+from webcast_proto import (
+    ConnectError,
+    LocalProtocolError,
+    ReadTimeout,
+    RemoteProtocolError,
+    TransportError,
+    WebcastError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["HandlerError", "describe_url", "map_errors"]
+
+
+class HandlerError(WebcastError):
+    """An event handler raised; the exception is the ``__cause__``. Given to ``error`` handlers.
+
+    A handler's failure never reaches the connection: the client reports it and goes on.
+
+    Attributes:
+        event_name: the name the handler was registered under (``"chat"`` …).
+        event: what the handler was called with.
+    """
+
+    def __init__(self, message: str, *, event_name: str, event: object) -> None:
+        super().__init__(message)
+        self.event_name = event_name
+        self.event = event
+
+
+def describe_url(url: str) -> str:
+    """``host[:port]/path`` of a URL, for messages and logs: no scheme, no query, no credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}"
+
+
+# Checked in order: the first class an exception is an instance of decides. Timeouts before the
+# network errors they are not children of; connect-time failures before the generic ones.
+_MAPPING: Final[tuple[tuple[type[BaseException], type[WebcastError], str], ...]] = (
+    (httpcore.ConnectTimeout, ConnectError, "timed out connecting"),
+    (httpcore.PoolTimeout, ReadTimeout, "timed out waiting for a free connection"),
+    (httpcore.WriteTimeout, ReadTimeout, "timed out writing"),
+    (httpcore.ReadTimeout, ReadTimeout, "timed out waiting for the answer"),
+    (httpcore.TimeoutException, ReadTimeout, "timed out"),
+    (TimeoutError, ReadTimeout, "timed out"),
+    (httpcore.ProxyError, ConnectError, "the proxy failed"),
+    (httpcore.ConnectError, ConnectError, "could not connect"),
+    (ssl.SSLError, ConnectError, "TLS failed"),
+    (ssl.CertificateError, ConnectError, "TLS certificate refused"),
+    (httpcore.NetworkError, TransportError, "the connection failed"),
+    (httpcore.RemoteProtocolError, RemoteProtocolError, "the server broke HTTP/1.1"),
+    (h11.RemoteProtocolError, RemoteProtocolError, "the server broke HTTP/1.1"),
+    (wsproto.utilities.RemoteProtocolError, RemoteProtocolError, "the server broke the WebSocket protocol"),
+    (wsproto.utilities.LocalProtocolError, TransportError, "the WebSocket is closed"),
+    (httpcore.UnsupportedProtocol, LocalProtocolError, "unsupported URL"),
+    (httpcore.LocalProtocolError, LocalProtocolError, "the request is not valid HTTP/1.1"),
+    (h11.LocalProtocolError, LocalProtocolError, "the request is not valid HTTP/1.1"),
+    (anyio.BrokenResourceError, TransportError, "the connection broke"),
+    (anyio.ClosedResourceError, TransportError, "the connection is closed"),
+    (anyio.EndOfStream, TransportError, "the server closed the connection"),
+    (OSError, TransportError, "the connection failed"),
+)
+
+
+@contextlib.contextmanager
+def map_errors(what: str) -> Iterator[None]:
+    """Turn any library's exception raised in the block into webcast's, naming ``what`` was done.
+
+    Args:
+        what: the operation, e.g. ``"GET 127.0.0.1:8080/webcast/room/info/"``.
+
+    Raises:
+        WebcastError: the mapped error (or webcast's own, unchanged); the original is ``__cause__``.
+    """
+    try:
+        yield
+    except WebcastError:
+        raise
+    except Exception as exc:  # the mapping seam (STYLE.md §6, §15): always re-raises
+        for source, target, description in _MAPPING:
+            if isinstance(exc, source):
+                detail = str(exc).strip()
+                suffix = f" ({type(exc).__name__}: {detail})" if detail else f" ({type(exc).__name__})"
+                raise target(f"{what}: {description}{suffix}") from exc
+        raise

@@ -1,0 +1,386 @@
+# Generated from src/webcast_transports/_async/_driver.py by scripts/unasync.py: do not edit.
+"""The driver: one :class:`~webcast_proto.connection.ClientConnection` run over real I/O, resumed
+after every loss until the stream ends, the client stops it, or the reconnect policy gives up.
+
+A session reads in one sitting (STYLE.md §12): ``start()`` gives the first fetch, which is signed
+(or performed by the sign server, for :class:`~webcast_proto.signing.EulerSigner`) and fed back;
+the answer says upgrade or poll. Upgrading: open the socket, write ``data_to_send()``, then wait for
+a message or ``next_deadline()``, feed whichever came first (``receive_ws_message`` or ``tick``),
+write again. Polling: sleep until ``next_deadline()``, ``tick``, perform ``request_to_send()``.
+Every transport failure is reported to the core (``fetch_failed``, ``websocket_closed``), whose
+``Disconnected`` event ends the session.
+
+Between sessions the driver decides: stream end or ``disconnect()`` — stop; a failure that cannot
+get better (a :class:`~webcast_proto.WebcastError` whose ``retryable`` is false, bar a refused
+handshake, whose signed URL a fresh first fetch renews) — stop; else wait the policy's backoff and
+resume from the connection's cursor, which keeps dedup and position, so nothing is lost or repeated.
+The core's ``Disconnected`` of a loss that is resumed becomes :class:`Reconnecting`; the client sees
+exactly one ``Disconnected``, the final one, and only once ``Connected`` was seen (before that the
+failure is ``connect()``'s to raise).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
+from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.signing import EulerSigner, apply_signature
+from webcast_transports._backend import Interrupted, SyncBackend, clock
+from webcast_transports._events import Reconnecting
+from webcast_transports._sync._websocket import CLOSE_NORMAL, WebSocketClosed
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
+    from webcast_proto import Event, Limits
+    from webcast_proto.config import ClientParams
+    from webcast_proto.connection import ClientConnection
+    from webcast_proto.signing import Signer
+    from webcast_transports._backend import SyncInterrupt
+    from webcast_transports._options import CookieJar, ReconnectPolicy
+    from webcast_transports._sync._http import SyncHTTP
+    from webcast_transports._sync._websocket import SyncWebSocket
+
+__all__ = ["DriverResult", "DriverSettings", "SyncDriver", "is_retryable"]
+
+_log = logging.getLogger("webcast.driver")
+
+# How long closing the socket may take: the close frame and the server's answer.
+_CLOSE_TIMEOUT = 1.0
+
+
+def is_retryable(error: BaseException | None) -> bool:
+    """Whether resuming after ``error`` can help (``None``: a clean loss, such as a normal close).
+
+    An error's own ``retryable`` decides, with one exception: a refused handshake
+    (:class:`~webcast_proto.WebcastBlocked`) is retried, since it can be about the signed socket
+    URL's age (SPEC.md §1.9), which the next first fetch renews; the policy's attempt limit stops a
+    refusal that persists.
+    """
+    if error is None:
+        return True
+    if isinstance(error, WebcastBlocked):
+        return True
+    return isinstance(error, WebcastError) and error.retryable
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverSettings:
+    """What the driver needs besides the connection.
+
+    Attributes:
+        client_params: for the WebSocket headers and the sign server's UA.
+        signer: signs the first fetch (or performs it, :class:`EulerSigner`).
+        reconnect: the backoff policy; ``None`` never reconnects.
+        limits: body and message sizes.
+        timeout: seconds for each HTTP request and WebSocket write.
+        websocket_timeout: seconds for the WebSocket handshake.
+        websocket_headers: extra handshake headers.
+        cookies: the configured cookies (session …) for the handshake.
+        authenticate_websocket: send the session cookies to the push server too (SPEC.md §2.5).
+    """
+
+    client_params: ClientParams
+    signer: Signer
+    reconnect: ReconnectPolicy | None
+    limits: Limits
+    timeout: float
+    websocket_timeout: float
+    websocket_headers: tuple[tuple[str, str], ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    authenticate_websocket: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverResult:
+    """How a driver run ended.
+
+    Attributes:
+        connected: whether ``Connected`` was delivered (then the final ``Disconnected`` was too).
+        error: the failure that ended the run, if one did.
+    """
+
+    connected: bool
+    error: WebcastError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _SessionEnd:
+    """How one session ended: the core's ``Disconnected`` (or a made-up one) and the failure, if any."""
+
+    disconnected: Disconnected
+    error: WebcastError | None = None
+
+
+class SyncDriver:
+    """Runs one connection until it ends; see the module docstring.
+
+    Args:
+        connection: the core's connection, fresh (state IDLE).
+        http: performs requests and opens the socket.
+        settings: the rest of the configuration.
+        cookies: the client's jar (TikTok's cookies and the sign server's).
+        interrupt: how ``disconnect()`` stops the driver.
+        rng: the jitter and enter-room ids come from here.
+        emit: called with each event for the user, in order.
+        report: called with each failure worth telling the user (``error`` handlers).
+        on_established: called once when the first session is established (socket open or first
+            poll scheduled, or the stream already ended).
+    """
+
+    def __init__(
+        self,
+        *,
+        connection: ClientConnection,
+        http: SyncHTTP,
+        settings: DriverSettings,
+        cookies: CookieJar,
+        interrupt: SyncInterrupt,
+        rng: random.Random,
+        emit: Callable[[Event], None],
+        report: Callable[[WebcastError], None],
+        on_established: Callable[[], None],
+    ) -> None:
+        self._conn = connection
+        self._http = http
+        self._settings = settings
+        self._cookies = cookies
+        self._interrupt = interrupt
+        self._rng = rng
+        self._emit = emit
+        self._report = report
+        self._on_established = on_established
+        self._connected = False
+        self._established = False
+        self._session_established = False
+        self._last_disconnected: Disconnected | None = None
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self) -> DriverResult:
+        """Run sessions until the stream ends, the client stops, or the policy gives up.
+
+        Returns:
+            Whether ``Connected`` was delivered, and the failure that ended the run.
+        """
+        attempt = 0
+        while True:
+            try:
+                end = self._session()
+            except Interrupted:
+                return self._finish(Disconnected(reason="client", retryable=False), None)
+            if self._conn.state is State.ENDED:
+                return self._finish(end.disconnected, end.error)
+            attempt = 1 if self._session_established else attempt + 1
+            policy = self._settings.reconnect
+            error = end.error
+            if policy is None or not is_retryable(error) or policy.gives_up_after(attempt - 1):
+                retryable = is_retryable(error) and policy is not None
+                final = Disconnected(
+                    reason=end.disconnected.reason, code=end.disconnected.code, retryable=retryable
+                )
+                return self._finish(final, error)
+            retry_after = error.retry_after if error is not None else None
+            delay = policy.delay(attempt, self._rng, retry_after)
+            _log.warning(
+                "room %d: connection lost (%s%s); reconnecting in %.2f s (attempt %d)",
+                self._conn.room_id,
+                end.disconnected.reason,
+                f": {error.message}" if error is not None else "",
+                delay,
+                attempt,
+            )
+            if self._connected:
+                if error is not None:
+                    self._report(error)
+                self._emit(
+                    Reconnecting(
+                        reason=end.disconnected.reason,
+                        code=end.disconnected.code,
+                        attempt=attempt,
+                        delay=delay,
+                        error=error.message if error is not None else "",
+                    )
+                )
+            try:
+                self._interrupt.sleep(delay)
+            except Interrupted:
+                return self._finish(Disconnected(reason="client", retryable=False), None)
+
+    def _finish(self, final: Disconnected, error: WebcastError | None) -> DriverResult:
+        if not self._established:
+            self._established = True  # connect() stops waiting: it raises or returns
+            self._on_established()
+        if self._connected:
+            if error is not None:
+                self._report(error)
+            _log.info("room %d: disconnected (%s)", self._conn.room_id, final.reason)
+            self._emit(final)
+        return DriverResult(connected=self._connected, error=error)
+
+    def _mark_established(self) -> None:
+        self._session_established = True
+        if not self._established:
+            self._established = True
+            self._on_established()
+
+    def _deliver(self, events: list[Event]) -> None:
+        """Hand the core's events to the client, keeping back its ``Disconnected`` (see module doc)."""
+        for event in events:
+            if isinstance(event, Disconnected):
+                self._last_disconnected = event
+                continue
+            if isinstance(event, Connected):
+                self._connected = True
+            self._emit(event)
+
+    def _ended(self, error: WebcastError | None, *, reason: str | None = None) -> _SessionEnd:
+        """The session's end: the core's ``Disconnected``, renamed when ``reason`` says better."""
+        last = self._last_disconnected
+        if reason is not None or last is None:
+            last = Disconnected(reason=reason or "closed", code=None if last is None else last.code)
+        return _SessionEnd(disconnected=last, error=error)
+
+    # -- one session -----------------------------------------------------------------------
+
+    def _session(self) -> _SessionEnd:
+        conn = self._conn
+        self._session_established = False
+        self._last_disconnected = None
+        request = conn.start()
+        try:
+            with self._interrupt.guard():
+                body = self._first_fetch(request)
+        except WebcastError as exc:
+            self._deliver(conn.fetch_failed(clock(), exc))
+            return self._ended(exc)
+        try:
+            events, instruction = conn.receive_fetch_response(body, clock())
+        except RemoteProtocolError as exc:
+            return self._ended(exc, reason="protocol_error")
+        if instruction is None:  # the stream had already ended
+            self._mark_established()
+            self._deliver(events)
+            return self._ended(None)
+        self._deliver(events)
+        if isinstance(instruction, UpgradeToWebSocket):
+            return self._stream(instruction)
+        self._mark_established()
+        return self._poll()
+
+    def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
+        with self._interrupt.guard():
+            return self._http.perform(request, cookies=self._cookies if tiktok else None)
+
+    def _first_fetch(self, request: http.Request) -> bytes:
+        """The body of the session's first fetch: signed by the signer, or performed by it."""
+        signer = self._settings.signer
+        limits = self._settings.limits
+        if isinstance(signer, EulerSigner):
+            proxied = signer.parse_fetch_response(
+                self._perform(
+                    signer.build_fetch_request(
+                        room_id=self._conn.room_id,
+                        user_agent=self._settings.client_params.user_agent,
+                        cursor=self._conn.cursor,
+                    ),
+                    tiktok=False,
+                )
+            )
+            self._cookies.update(proxied.cookies)
+            return proxied.body
+        sign_request = signer.sign_request(request)
+        if sign_request is not None:
+            signed = signer.parse_sign_response(self._perform(sign_request, tiktok=False))
+            request = apply_signature(request, signed)
+        return http.parse_fetch_response(self._perform(request), limits=limits)
+
+    def _stream(self, upgrade: UpgradeToWebSocket) -> _SessionEnd:
+        conn = self._conn
+        settings = self._settings
+        cookies = dict(settings.cookies)
+        cookies.update(self._cookies.as_dict())
+        try:
+            headers = http.build_websocket_headers(
+                client_params=settings.client_params,
+                cookies=cookies,
+                extra_headers=settings.websocket_headers,
+                authenticate=settings.authenticate_websocket,
+            )
+            with self._interrupt.guard():
+                socket, info = self._http.open_websocket(
+                    upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
+                )
+        except WebcastError as exc:
+            self._deliver(conn.websocket_closed(clock()))
+            return self._ended(exc)
+        try:
+            return self._read_socket(socket, info.ping_interval)
+        finally:
+            with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+                socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+
+    def _read_socket(self, socket: SyncWebSocket, ping_interval: float) -> _SessionEnd:
+        conn = self._conn
+        timeout = self._settings.timeout
+        events = conn.websocket_opened(clock(), ping_interval=ping_interval, enter_unique_id=self._enter_id())
+        try:
+            with self._interrupt.guard():
+                socket.send(conn.data_to_send(), timeout=timeout)
+            self._mark_established()
+            self._deliver(events)
+            while conn.state is State.STREAMING:
+                deadline = conn.next_deadline()
+                wait = None if deadline is None else max(deadline - clock(), 0.0)
+                with self._interrupt.guard():
+                    message = socket.receive(wait)
+                now = clock()
+                if isinstance(message, WebSocketClosed):
+                    events = conn.websocket_closed(now, message.code)
+                elif message is None:
+                    events = conn.tick(now)
+                else:
+                    events = conn.receive_ws_message(message, now)
+                    events += conn.tick(now)  # a busy socket must not starve the heartbeat
+                with self._interrupt.guard():
+                    socket.send(conn.data_to_send(), timeout=timeout)
+                self._deliver(events)
+        except RemoteProtocolError as exc:
+            if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
+                self._deliver(conn.websocket_closed(clock()))
+            return self._ended(exc, reason="protocol_error")
+        except WebcastError as exc:
+            if conn.state is State.STREAMING:
+                self._deliver(conn.websocket_closed(clock()))
+            return self._ended(exc)
+        return self._ended(None)
+
+    def _enter_id(self) -> int:
+        # [C2] sends a random positive 63-bit enter_unique_id per enter (SPEC.md §4.5).
+        return self._rng.getrandbits(63) or 1
+
+    def _poll(self) -> _SessionEnd:
+        conn = self._conn
+        while conn.state is State.POLLING:
+            deadline = conn.next_deadline()
+            if deadline is not None:
+                self._interrupt.sleep(deadline - clock())
+            self._deliver(conn.tick(clock()))
+            request = conn.request_to_send()
+            if request is None:
+                continue
+            try:
+                body = http.parse_fetch_response(self._perform(request), limits=self._settings.limits)
+            except WebcastError as exc:
+                self._deliver(conn.fetch_failed(clock(), exc))
+                return self._ended(exc)
+            try:
+                events, _ = conn.receive_fetch_response(body, clock())
+            except RemoteProtocolError as exc:
+                return self._ended(exc, reason="protocol_error")
+            self._deliver(events)
+        return self._ended(None)
