@@ -86,6 +86,8 @@ MAX_QUEUED_OPERATIONS: Final = 10_000
 # How long a closing socket waits for the client's close frame; how long shutdown waits for sockets.
 CLOSE_TIMEOUT: Final = 2.0
 SHUTDOWN_GRACE: Final = 1.0
+# After a stream end, the server closes the sockets clients have not closed themselves.
+STREAM_END_CLOSE_DELAY: Final = 1.0
 # RFC 6455 §1.3 and §7.4.1.
 _WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CLOSE_NORMAL: Final = 1000
@@ -671,7 +673,15 @@ class MockWebcastServer:
         control = fixtures.control(action.action, room_id=state.room.room_id, create_time=self.now_ms())
         self.publish(state, [fixtures.wrap(control)])
         state.status = RoomStatus.OFFLINE
-        for session in self._sessions.get(state.room.room_id, ()):
+        sessions = list(self._sessions.get(state.room.room_id, ()))
+        if sessions and self._group is not None:
+            self._group.start_soon(self._close_after_stream_end, sessions)
+
+    async def _close_after_stream_end(self, sessions: list[_Session]) -> None:
+        # Clients disconnect on the stream end themselves (SPEC.md §1.9); closing at once could cut
+        # one that is still processing the frame asynchronously ([C2] does), so give them a moment.
+        await anyio.sleep(STREAM_END_CLOSE_DELAY)
+        for session in sessions:
             session.put(_Close(CLOSE_NORMAL, "stream ended"))
 
     def _apply_status(self, state: RoomState, action: SetStatus) -> None:
