@@ -8,9 +8,7 @@ joins the thread after every socket is closed.
 
 Per TCP connection: an h11 server connection reads requests (keep-alive) and the route table
 answers them (``_routes.py``); a WebSocket handshake on the push path switches the connection to
-wsproto and a :class:`~._push.PushSocket`. Each push socket has a reader (client frames → records)
-and a writer draining a bounded queue of operations — frames to send and the scenario's socket
-faults — so a stall delays everything queued behind it, as a stalled TCP stream would.
+wsproto, and a :class:`~._session.Session` runs the push socket (``_session.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
@@ -30,15 +27,12 @@ import h11
 from anyio.abc import SocketAttribute
 from anyio.from_thread import BlockingPortal
 from wsproto.connection import Connection as WsConnection
-from wsproto.connection import ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
-from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
-from wsproto.utilities import RemoteProtocolError as WsRemoteProtocolError
+from wsproto.connection import ConnectionType
 
 from webcast_proto import fixtures
 from webcast_transports.mock import _routes
 from webcast_transports.mock._push import PushSocket
-from webcast_transports.mock._record import EnterRoom, HttpRecord, Recorder, Violation, WsClosed, WsOpened
+from webcast_transports.mock._record import HttpRecord, Recorder, WsOpened
 from webcast_transports.mock._rooms import Room, RoomDirectory, RoomState, RoomStatus
 from webcast_transports.mock._routes import HttpRequest, Options, Response, Upgrade
 from webcast_transports.mock._scenarios import (
@@ -56,13 +50,13 @@ from webcast_transports.mock._scenarios import (
     Stall,
     as_envelope,
 )
+from webcast_transports.mock._session import Close, Entries, Session
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable
+    from collections.abc import Callable, Iterable
     from types import TracebackType
 
     from anyio.abc import SocketStream, TaskGroup
-    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from webcast_proto._pb import webcast_pb2 as pb
     from webcast_proto.config import Endpoints
@@ -78,13 +72,7 @@ _log = logging.getLogger("webcast.mock")
 MAX_HEADER_BYTES: Final = 64 * 1024
 # Request bodies: sign requests and chat posts are a few hundred bytes.
 MAX_BODY_BYTES: Final = 1024 * 1024
-# A client's WebSocket message: ack, heartbeat and enter-room frames are < 100 bytes.
-MAX_CLIENT_MESSAGE_BYTES: Final = 1024 * 1024
-# Operations queued for one socket's writer. A minute's stall in a lively room queues ~1,000
-# frames; past this the client is not reading at all and the socket is dropped.
-MAX_QUEUED_OPERATIONS: Final = 10_000
-# How long a closing socket waits for the client's close frame; how long shutdown waits for sockets.
-CLOSE_TIMEOUT: Final = 2.0
+# How long shutdown waits for the push sockets to close.
 SHUTDOWN_GRACE: Final = 1.0
 # After a stream end, the server closes the sockets clients have not closed themselves.
 STREAM_END_CLOSE_DELAY: Final = 1.0
@@ -92,8 +80,6 @@ STREAM_END_CLOSE_DELAY: Final = 1.0
 _WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001
-CLOSE_PROTOCOL_ERROR: Final = 1002
-CLOSE_TOO_BIG: Final = 1009
 
 T = TypeVar("T")
 
@@ -108,223 +94,6 @@ def _resolve_scenario(scenario: Scenario | str) -> Scenario:
     from webcast_transports.mock._builtin import builtin_scenario
 
     return builtin_scenario(scenario)
-
-
-# ---------------------------------------------------------------------------------------------
-# A push socket
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Entries:
-    first: int  # room position of the first message
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class _EnterRoomResp:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Pong:
-    event: Ping
-
-
-@dataclass(frozen=True, slots=True)
-class _CloseReply:
-    event: CloseConnection
-
-
-@dataclass(frozen=True, slots=True)
-class _Close:
-    code: int
-    reason: str
-    initiator: str = "server"
-
-
-_Operation = _Entries | _EnterRoomResp | _Pong | _CloseReply | _Close | SocketAction
-
-
-class _Stop(Exception):
-    """The writer is done with the socket: it closed it, dropped it, or answered the client's close."""
-
-
-class _Session:
-    """One push socket on the server: protocol state, writer queue, reader and writer tasks."""
-
-    def __init__(
-        self,
-        server: MockWebcastServer,
-        state: RoomState,
-        stream: SocketStream,
-        ws: WsConnection,
-        socket: PushSocket,
-    ) -> None:
-        self.server = server
-        self.state = state
-        self.stream = stream
-        self.ws = ws
-        self.socket = socket
-        self.connection_id = socket.connection_id
-        send, receive = anyio.create_memory_object_stream[_Operation](MAX_QUEUED_OPERATIONS)
-        self._send: MemoryObjectSendStream[_Operation] = send
-        self._receive: MemoryObjectReceiveStream[_Operation] = receive
-        self._closed_recorded = False
-        self._close_answered = anyio.Event()
-        self._group: TaskGroup | None = None
-
-    # -- queueing (on the loop) -------------------------------------------------------------
-
-    def put(self, operation: _Operation) -> None:
-        """Queue an operation for the writer; a full queue means the client stopped reading."""
-        try:
-            self._send.send_nowait(operation)
-        except anyio.WouldBlock:
-            self._record_closed(None, "send queue overflow", "drop")
-            if self._group is not None:
-                self._group.cancel_scope.cancel()
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the writer is gone: the socket is closing
-
-    def _record_closed(self, code: int | None, reason: str, initiator: str) -> None:
-        if not self._closed_recorded:
-            self._closed_recorded = True
-            room_id = self.state.room.room_id
-            self.server.record(
-                WsClosed(
-                    at=self.server.now(), connection_id=self.connection_id, room_id=room_id,
-                    code=code, reason=reason, initiator=initiator,
-                )
-            )  # fmt: skip
-
-    # -- running ----------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        with self._send, self._receive:
-            async with anyio.create_task_group() as group:
-                self._group = group
-                group.start_soon(self._write, group)
-                await self._read()
-                group.cancel_scope.cancel()
-        self._record_closed(None, "connection lost", "client")
-
-    async def _write(self, group: TaskGroup) -> None:
-        try:
-            async for operation in self._receive:
-                await _WRITERS[type(operation)](self, operation)
-        except (_Stop, anyio.BrokenResourceError, anyio.ClosedResourceError, WsLocalProtocolError):
-            pass
-        group.cancel_scope.cancel()
-
-    async def _send_message(self, data: bytes) -> None:
-        await self.stream.send(self.ws.send(BytesMessage(data)))
-
-    async def _write_entries(self, operation: _Entries) -> None:
-        frame = self.socket.msg_frame(operation.first, operation.count, self.server.now_ms())
-        await self._send_message(frame)
-
-    async def _write_enter_room_resp(self, operation: _EnterRoomResp) -> None:
-        await self._send_message(self.socket.enter_room_resp())
-
-    async def _write_pong(self, operation: _Pong) -> None:
-        await self.stream.send(self.ws.send(operation.event.response()))
-
-    async def _write_close_reply(self, operation: _CloseReply) -> None:
-        if self.ws.state is ConnectionState.REMOTE_CLOSING:
-            await self.stream.send(self.ws.send(operation.event.response()))
-        raise _Stop
-
-    async def _write_close(self, operation: _Close | CloseSocket) -> None:
-        if self.ws.state is not ConnectionState.OPEN:
-            raise _Stop
-        initiator = operation.initiator if isinstance(operation, _Close) else "server"
-        self._record_closed(operation.code, operation.reason, initiator)
-        await self.stream.send(self.ws.send(CloseConnection(operation.code, operation.reason)))
-        with anyio.move_on_after(CLOSE_TIMEOUT):
-            await self._close_answered.wait()
-        raise _Stop
-
-    async def _write_drop(self, operation: DropMidFrame) -> None:
-        # Half of a real msg frame, WebSocket header included, then the TCP connection goes away.
-        data = self.ws.send(BytesMessage(self.socket.last_msg_frame(self.server.now_ms())))
-        await self.stream.send(data[: len(data) // 2])
-        self._record_closed(None, "dropped mid-frame", "drop")
-        await self.stream.aclose()
-        raise _Stop
-
-    async def _write_stall(self, operation: Stall) -> None:
-        await anyio.sleep(operation.seconds / self.server.options.speed)
-
-    async def _write_garbage(self, operation: GarbageFrame) -> None:
-        await self._send_message(operation.data)
-
-    async def _read(self) -> None:
-        buffer = bytearray()
-        while True:
-            try:
-                data = await self.stream.receive()
-            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                return
-            try:
-                self.ws.receive_data(data)
-                events = list(self.ws.events())
-            except WsRemoteProtocolError as exc:  # pragma: no cover  # wsproto reports most as events
-                self._violate(f"invalid WebSocket data: {exc}", CLOSE_PROTOCOL_ERROR)
-                return
-            for event in events:
-                if isinstance(event, Message):
-                    buffer += event.data if isinstance(event, BytesMessage) else event.data.encode()
-                    if len(buffer) > MAX_CLIENT_MESSAGE_BYTES:
-                        self._violate(f"client message over {MAX_CLIENT_MESSAGE_BYTES} bytes", CLOSE_TOO_BIG)
-                        self.put(_Close(CLOSE_TOO_BIG, "message too big"))
-                        buffer.clear()
-                    elif event.message_finished:
-                        self._on_message(bytes(buffer), is_text=isinstance(event, TextMessage))
-                        buffer.clear()
-                elif isinstance(event, Ping):
-                    if self.server.options.answer_pings:
-                        self.put(_Pong(event))
-                elif isinstance(event, CloseConnection):
-                    if self.ws.state is ConnectionState.CLOSED:  # the answer to our close
-                        self._close_answered.set()
-                        return
-                    self._record_closed(int(event.code), event.reason or "", "client")
-                    self.put(_CloseReply(event))
-
-    def _on_message(self, data: bytes, *, is_text: bool) -> None:
-        at = self.server.now()
-        if is_text:
-            records = self.socket.receive_text(data.decode(errors="replace"), at)
-        else:
-            records = self.socket.receive(data, at)
-        options = self.server.options
-        for record in records:
-            self.server.record(record)
-            if isinstance(record, Violation) and options.strict:
-                self.put(_Close(record.close_code, record.message[:100]))
-            elif isinstance(record, EnterRoom) and options.enter_room_resp:
-                self.put(_EnterRoomResp())
-
-    def _violate(self, message: str, code: int) -> None:
-        room_id = self.state.room.room_id
-        self.server.record(
-            Violation(at=self.server.now(), connection_id=self.connection_id, room_id=room_id,
-                      message=message, close_code=code)
-        )  # fmt: skip
-
-
-_WRITERS: Final[dict[type, Callable[[_Session, Any], Awaitable[None]]]] = {
-    _Entries: _Session._write_entries,
-    _EnterRoomResp: _Session._write_enter_room_resp,
-    _Pong: _Session._write_pong,
-    _CloseReply: _Session._write_close_reply,
-    _Close: _Session._write_close,
-    CloseSocket: _Session._write_close,
-    DropMidFrame: _Session._write_drop,
-    Stall: _Session._write_stall,
-    GarbageFrame: _Session._write_garbage,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,7 +216,7 @@ class MockWebcastServer:
         self._host = host
         self._port = port
         self.recorder = Recorder()
-        self._sessions: dict[int, set[_Session]] = {}
+        self._sessions: dict[int, set[Session]] = {}
         self._connection_ids = itertools.count(1)
         self._t0 = time.monotonic()
         self._thread: threading.Thread | None = None
@@ -557,7 +326,7 @@ class MockWebcastServer:
     async def _close_sockets(self) -> None:
         sessions = [s for room in self._sessions.values() for s in room]
         for session in sessions:
-            session.put(_Close(CLOSE_GOING_AWAY, "server shutting down"))
+            session.put(Close(CLOSE_GOING_AWAY, "server shutting down"))
         with anyio.move_on_after(SHUTDOWN_GRACE):
             while any(self._sessions.values()):
                 await anyio.sleep(0.005)
@@ -633,7 +402,7 @@ class MockWebcastServer:
             stamped = [entry.message for entry in entries]
             for session in self._sessions.get(state.room.room_id, ()):
                 session.socket.publish(stamped)
-                session.put(_Entries(entries[0].position, len(entries)))
+                session.put(Entries(entries[0].position, len(entries)))
 
     # -- scenarios (loop thread) ------------------------------------------------------------
 
@@ -677,12 +446,12 @@ class MockWebcastServer:
         if sessions and self._group is not None:
             self._group.start_soon(self._close_after_stream_end, sessions)
 
-    async def _close_after_stream_end(self, sessions: list[_Session]) -> None:
+    async def _close_after_stream_end(self, sessions: list[Session]) -> None:
         # Clients disconnect on the stream end themselves (SPEC.md §1.9); closing at once could cut
         # one that is still processing the frame asynchronously ([C2] does), so give them a moment.
         await anyio.sleep(STREAM_END_CLOSE_DELAY)
         for session in sessions:
-            session.put(_Close(CLOSE_NORMAL, "stream ended"))
+            session.put(Close(CLOSE_NORMAL, "stream ended"))
 
     def _apply_status(self, state: RoomState, action: SetStatus) -> None:
         state.status = RoomStatus(action.status)
@@ -825,7 +594,7 @@ class MockWebcastServer:
             fetch_interval_ms=self.options.fetch_interval_ms,
             heartbeat_duration_ms=int(self.options.heartbeat_interval * 1000),
         )
-        session = _Session(self, upgrade.state, stream, ws, socket)
+        session = Session(self, upgrade.state, stream, ws, socket)
         self.record(
             WsOpened(
                 at=self.now(), connection_id=request.connection_id, room_id=room_id, path=request.path,
@@ -836,7 +605,7 @@ class MockWebcastServer:
         # Replay and registration happen together on the loop, so no message falls between them.
         backlog = socket.backlog()
         if backlog:
-            session.put(_Entries(socket.position + 1, backlog))
+            session.put(Entries(socket.position + 1, backlog))
         pending = upgrade.state.pending_socket_actions
         while pending:
             session.put(pending.popleft())
