@@ -72,6 +72,8 @@ class Options:
         session_ids: the session ids chat accepts; ``None`` accepts any non-empty one.
         enter_room_resp: answer ``im_enter_room`` with an ``im_enter_room_resp`` frame.
         echo_chat: a chat sent through the API appears in the room as a chat message.
+        stream_end_close_delay: seconds after a stream end before the server closes the sockets
+            clients have not closed themselves (they disconnect on it, SPEC.md §1.9).
         gifts: the gift catalogue of ``gift/list``.
     """
 
@@ -88,6 +90,7 @@ class Options:
     session_ids: frozenset[str] | None = None
     enter_room_resp: bool = True
     echo_chat: bool = True
+    stream_end_close_delay: float = 1.0
     gifts: tuple[GiftInfo, ...] = ()
 
     def __post_init__(self) -> None:
@@ -95,6 +98,8 @@ class Options:
             raise ValueError(f"speed must be > 0, got {self.speed}")
         if self.heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be > 0, got {self.heartbeat_interval}")
+        if self.stream_end_close_delay < 0:
+            raise ValueError(f"stream_end_close_delay must be >= 0, got {self.stream_end_close_delay}")
         if self.initial_count < 0:
             raise ValueError(f"initial_count must be >= 0, got {self.initial_count}")
         if not self.gifts:

@@ -74,8 +74,6 @@ MAX_HEADER_BYTES: Final = 64 * 1024
 MAX_BODY_BYTES: Final = 1024 * 1024
 # How long shutdown waits for the push sockets to close.
 SHUTDOWN_GRACE: Final = 1.0
-# After a stream end, the server closes the sockets clients have not closed themselves.
-STREAM_END_CLOSE_DELAY: Final = 1.0
 # RFC 6455 §1.3 and §7.4.1.
 _WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CLOSE_NORMAL: Final = 1000
@@ -449,7 +447,7 @@ class MockWebcastServer:
     async def _close_after_stream_end(self, sessions: list[Session]) -> None:
         # Clients disconnect on the stream end themselves (SPEC.md §1.9); closing at once could cut
         # one that is still processing the frame asynchronously ([C2] does), so give them a moment.
-        await anyio.sleep(STREAM_END_CLOSE_DELAY)
+        await anyio.sleep(self.options.stream_end_close_delay)
         for session in sessions:
             session.put(Close(CLOSE_NORMAL, "stream ended"))
 
