@@ -160,6 +160,8 @@ def test_room_configuration_is_checked() -> None:
         MockWebcastServer(scenario="nope")
     with pytest.raises(ValueError, match="speed"):
         Options(speed=0)
+    with pytest.raises(ValueError, match="stream_end_close_delay"):
+        Options(stream_end_close_delay=-1)
 
 
 def test_room_handle_controls_the_room() -> None:
