@@ -304,7 +304,9 @@ class TikTokLiveClient:
             self._interrupt.request()
         try:
             if runner is not None:
-                await runner.__aexit__(exc_type, exc, tb)
+                # The driver stops on its own (interrupted); the body's exception is not the task
+                # group's business, so it propagates as it is, not wrapped in an exception group.
+                await runner.__aexit__(None, None, None)
         finally:
             self._runner = self._http = None
             for channel in self._subscribers:
@@ -635,7 +637,7 @@ class TikTokLiveClient:
             functools.partial(self._drive, driver, outcome, established, done), name=f"webcast {self!r}"
         )
         await established.wait()
-        if done.is_set() and outcome and not outcome[0].connected:
+        if done.is_set() and outcome and not outcome[0].established:
             error = outcome[0].error
             if error is None:
                 raise LocalProtocolError("disconnect() was called before the connection was established")
@@ -649,7 +651,7 @@ class TikTokLiveClient:
         try:
             result = await driver.run()
             outcome.append(result)
-            if result.error is not None and not result.connected:
+            if result.error is not None:
                 self._update(last_error=result.error)
         finally:
             self._driving = False

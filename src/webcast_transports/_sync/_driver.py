@@ -101,10 +101,12 @@ class DriverResult:
 
     Attributes:
         connected: whether ``Connected`` was delivered (then the final ``Disconnected`` was too).
+        established: whether a session was established (``on_established`` was called).
         error: the failure that ended the run, if one did.
     """
 
     connected: bool
+    established: bool
     error: WebcastError | None = None
 
 
@@ -212,15 +214,12 @@ class SyncDriver:
                 return self._finish(Disconnected(reason="client", retryable=False), None)
 
     def _finish(self, final: Disconnected, error: WebcastError | None) -> DriverResult:
-        if not self._established:
-            self._established = True  # connect() stops waiting: it raises or returns
-            self._on_established()
         if self._connected:
             if error is not None:
                 self._report(error)
             _log.info("room %d: disconnected (%s)", self._conn.room_id, final.reason)
             self._emit(final)
-        return DriverResult(connected=self._connected, error=error)
+        return DriverResult(connected=self._connected, established=self._established, error=error)
 
     def _mark_established(self) -> None:
         self._session_established = True

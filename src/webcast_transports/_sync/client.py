@@ -305,7 +305,9 @@ class SyncTikTokLiveClient:
             self._interrupt.request()
         try:
             if runner is not None:
-                runner.__exit__(exc_type, exc, tb)
+                # The driver stops on its own (interrupted); the body's exception is not the task
+                # group's business, so it propagates as it is, not wrapped in an exception group.
+                runner.__exit__(None, None, None)
         finally:
             self._runner = self._http = None
             for channel in self._subscribers:
@@ -635,7 +637,7 @@ class SyncTikTokLiveClient:
             functools.partial(self._drive, driver, outcome, established, done), name=f"webcast {self!r}"
         )
         established.wait()
-        if done.is_set() and outcome and not outcome[0].connected:
+        if done.is_set() and outcome and not outcome[0].established:
             error = outcome[0].error
             if error is None:
                 raise LocalProtocolError("disconnect() was called before the connection was established")
@@ -649,7 +651,7 @@ class SyncTikTokLiveClient:
         try:
             result = driver.run()
             outcome.append(result)
-            if result.error is not None and not result.connected:
+            if result.error is not None:
                 self._update(last_error=result.error)
         finally:
             self._driving = False
