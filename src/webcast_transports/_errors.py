@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import anyio
 import h11
 import httpcore
+import socksio.exceptions
 import wsproto.utilities
 
 from webcast_proto import (
@@ -77,6 +78,7 @@ _MAPPING: Final[tuple[tuple[type[BaseException], type[WebcastError], str], ...]]
     (httpcore.NetworkError, TransportError, "the connection failed"),
     (httpcore.RemoteProtocolError, RemoteProtocolError, "the server broke HTTP/1.1"),
     (h11.RemoteProtocolError, RemoteProtocolError, "the server broke HTTP/1.1"),
+    (socksio.exceptions.SOCKSError, ConnectError, "the proxy broke SOCKS5"),
     (wsproto.utilities.RemoteProtocolError, RemoteProtocolError, "the server broke the WebSocket protocol"),
     (wsproto.utilities.LocalProtocolError, TransportError, "the WebSocket is closed"),
     (httpcore.UnsupportedProtocol, LocalProtocolError, "unsupported URL"),

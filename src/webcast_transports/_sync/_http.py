@@ -3,8 +3,8 @@
 the push WebSocket opened by an HTTP/1.1 upgrade on the same pool.
 
 * TLS is verified by default (``ssl_context``); every request has connect/read/write/pool timeouts.
-* Proxies: ``http://`` proxies tunnel every connection with CONNECT (:mod:`._proxy`), so the
-  WebSocket goes through them too; ``socks5://`` proxies use httpcore's SOCKS pool.
+* Proxies (``http://`` with CONNECT, ``socks5://``) tunnel every connection (:mod:`._proxy`), the
+  WebSocket's included.
 * Bodies are read up to ``Limits.max_http_body_size`` and un-gzipped (the headers ask for
   ``gzip, deflate``, SPEC.md §3.4) within the same bound, so the parsers get plain bytes.
 * The upgrade: httpcore sends the handshake and hands over the raw stream of a 101 answer
@@ -100,25 +100,14 @@ class SyncHTTP:
         self._timeout = timeout
         context = httpcore.default_ssl_context() if ssl_context is None else ssl_context
         network = SyncBackend.network_backend()
-        self._pool: httpcore.ConnectionPool
-        if proxy is not None and proxy.scheme == "socks5":
-            self._pool = httpcore.SOCKSProxy(
-                proxy_url=proxy.url,
-                proxy_auth=proxy.auth,
-                ssl_context=context,
-                max_connections=_MAX_CONNECTIONS,
-                keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=network,
-            )
-        else:
-            if proxy is not None:
-                network = SyncTunnelBackend(proxy, network)
-            self._pool = httpcore.ConnectionPool(
-                ssl_context=context,
-                max_connections=_MAX_CONNECTIONS,
-                keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=network,
-            )
+        if proxy is not None:
+            network = SyncTunnelBackend(proxy, network)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=context,
+            max_connections=_MAX_CONNECTIONS,
+            keepalive_expiry=_KEEPALIVE_EXPIRY,
+            network_backend=network,
+        )
 
     def _extensions(self, timeout: float | None) -> dict[str, object]:
         seconds = self._timeout if timeout is None else timeout

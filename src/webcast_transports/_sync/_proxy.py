@@ -1,12 +1,15 @@
 # Generated from src/webcast_transports/_async/_proxy.py by scripts/unasync.py: do not edit.
-"""HTTP proxies as CONNECT tunnels, for every connection: plain, TLS and WebSocket alike.
+"""Proxies as tunnels for every connection — plain, TLS and WebSocket alike: HTTP ``CONNECT`` and
+SOCKS5.
 
 httpcore's own HTTP proxy forwards plain ``http://`` requests (the absolute URL sent to the proxy)
 and tunnels only ``https://``; a forwarded WebSocket upgrade needs a proxy that understands
 ``Upgrade``, and many (the small ones especially) only tunnel. So the proxy sits one level lower,
-as a network backend: every TCP connection httpcore asks for is opened to the proxy, which is told
-``CONNECT host:port``; httpcore then speaks HTTP/1.1 (after TLS, for ``https``/``wss``) through the
-tunnel as if it were the direct connection, upgrades included. The handshake is h11's.
+as a network backend: every TCP connection httpcore asks for is opened to the proxy, which is asked
+for a tunnel to ``host:port`` (h11 speaks the ``CONNECT``, socksio the SOCKS5 handshake, user and
+password included); httpcore then speaks HTTP/1.1 through it (after TLS, for ``https``/``wss``) as if
+it were the direct connection, upgrades included. A failed handshake closes the connection to the
+proxy and raises :class:`~webcast_proto.ConnectError`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 import h11
 import httpcore
+from socksio import socks5
 
 from webcast_proto import ConnectError
 
@@ -30,6 +34,9 @@ __all__ = ["SyncTunnelBackend"]
 _READ_SIZE: Final = 4096
 # A proxy's answer to CONNECT is a status line and a few headers.
 _MAX_ANSWER: Final = 16 * 1024
+# SOCKS5 reply (RFC 1928 §6): VER REP RSV ATYP, then the bound address, then the port.
+_SOCKS_ADDRESS_SIZES: Final = {b"\x01": 4, b"\x04": 16}
+_SOCKS_DOMAIN: Final = b"\x03"
 
 
 class _SyncPrefixedStream(httpcore.NetworkStream):
@@ -62,22 +69,36 @@ class _SyncPrefixedStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+class _SyncReader:
+    """Reads exact amounts from a stream during a handshake, keeping what comes after."""
+
+    def __init__(self, stream: httpcore.NetworkStream, timeout: float | None, what: str) -> None:
+        self._stream = stream
+        self._timeout = timeout
+        self._what = what
+        self.buffer = b""
+
+    def exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            data = self._stream.read(_READ_SIZE, self._timeout)
+            if not data:
+                raise ConnectError(f"{self._what} closed the connection during the handshake")
+            self.buffer += data
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+
 class SyncTunnelBackend(httpcore.NetworkBackend):
-    """Opens every TCP connection through an HTTP proxy's ``CONNECT`` tunnel.
+    """Opens every TCP connection through a proxy's tunnel (HTTP ``CONNECT`` or SOCKS5).
 
     Args:
-        proxy: the proxy (``scheme`` ``http``).
+        proxy: the proxy.
         inner: the backend that reaches the proxy.
     """
 
     def __init__(self, proxy: ProxyConfig, inner: httpcore.NetworkBackend) -> None:
         self._proxy = proxy
         self._inner = inner
-        self._headers: list[tuple[str, str]] = []
-        if proxy.auth is not None:
-            user, password = proxy.auth
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            self._headers.append(("Proxy-Authorization", f"Basic {token}"))
 
     def connect_tcp(
         self,
@@ -91,26 +112,32 @@ class SyncTunnelBackend(httpcore.NetworkBackend):
             self._proxy.host, self._proxy.port, timeout, local_address, socket_options
         )
         try:
-            prefix = self._tunnel(stream, host, port, timeout)
+            if self._proxy.scheme == "socks5":
+                prefix = self._socks5(stream, host, port, timeout)
+            else:
+                prefix = self._connect(stream, host, port, timeout)
         except BaseException:
             stream.close()
             raise
         return _SyncPrefixedStream(stream, prefix)
 
-    def _tunnel(self, stream: httpcore.NetworkStream, host: str, port: int, timeout: float | None) -> bytes:
-        """Ask for the tunnel; returns what the proxy sent after its answer (normally nothing)."""
+    def _connect(self, stream: httpcore.NetworkStream, host: str, port: int, timeout: float | None) -> bytes:
+        """Ask an HTTP proxy for the tunnel; returns what it sent after its answer (normally nothing)."""
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        headers = [("Host", target)]
+        if self._proxy.auth is not None:
+            user, password = self._proxy.auth
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            headers.append(("Proxy-Authorization", f"Basic {token}"))
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_ANSWER)
-        request = h11.Request(method="CONNECT", target=target, headers=[("Host", target), *self._headers])
-        stream.write(conn.send(request) or b"", timeout)
+        stream.write(conn.send(h11.Request(method="CONNECT", target=target, headers=headers)) or b"", timeout)
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
                 conn.receive_data(stream.read(_READ_SIZE, timeout))
-                continue
-            if isinstance(event, h11.Response):
+            elif isinstance(event, h11.Response):
                 break
-            if isinstance(event, h11.ConnectionClosed):
+            elif isinstance(event, h11.ConnectionClosed):
                 raise ConnectError(
                     f"proxy {self._proxy.url} closed the connection instead of answering CONNECT"
                 )
@@ -121,13 +148,52 @@ class SyncTunnelBackend(httpcore.NetworkBackend):
             )
         return conn.trailing_data[0]
 
+    def _socks5(self, stream: httpcore.NetworkStream, host: str, port: int, timeout: float | None) -> bytes:
+        """The SOCKS5 handshake (RFC 1928, 1929); returns what the proxy sent after its reply."""
+        proxy = self._proxy.url
+        reader = _SyncReader(stream, timeout, f"proxy {proxy}")
+        conn = socks5.SOCKS5Connection()
+        method = (
+            socks5.SOCKS5AuthMethod.NO_AUTH_REQUIRED
+            if self._proxy.auth is None
+            else socks5.SOCKS5AuthMethod.USERNAME_PASSWORD
+        )
+        conn.send(socks5.SOCKS5AuthMethodsRequest([method]))
+        stream.write(conn.data_to_send(), timeout)
+        reply = conn.receive_data(reader.exactly(2))
+        if not isinstance(reply, socks5.SOCKS5AuthReply) or reply.method != method:
+            raise ConnectError(f"proxy {proxy} refused the authentication method {method.name}")
+        if self._proxy.auth is not None:
+            user, password = self._proxy.auth
+            conn.send(socks5.SOCKS5UsernamePasswordRequest(user.encode(), password.encode()))
+            stream.write(conn.data_to_send(), timeout)
+            answer = conn.receive_data(reader.exactly(2))
+            if not isinstance(answer, socks5.SOCKS5UsernamePasswordReply) or not answer.success:
+                raise ConnectError(f"proxy {proxy} refused the user name and password")
+        conn.send(socks5.SOCKS5CommandRequest.from_address(socks5.SOCKS5Command.CONNECT, (host, port)))
+        stream.write(conn.data_to_send(), timeout)
+        head = reader.exactly(4)
+        if head[3:4] == _SOCKS_DOMAIN:
+            length = (reader.exactly(1))[0]
+            rest = bytes([length]) + reader.exactly(length + 2)
+        else:
+            rest = reader.exactly(_SOCKS_ADDRESS_SIZES.get(head[3:4], 4) + 2)
+        result = conn.receive_data(head + rest)
+        if (
+            not isinstance(result, socks5.SOCKS5Reply)
+            or result.reply_code != socks5.SOCKS5ReplyCode.SUCCEEDED
+        ):
+            code = getattr(getattr(result, "reply_code", None), "name", "an unknown reply")
+            raise ConnectError(f"proxy {proxy} refused the tunnel to {host}:{port}: {code}")
+        return reader.buffer
+
     def connect_unix_socket(
         self,
         path: str,
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        raise ConnectError("a Unix socket cannot be reached through an HTTP proxy")
+        raise ConnectError("a Unix socket cannot be reached through a proxy")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
