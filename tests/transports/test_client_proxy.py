@@ -167,19 +167,19 @@ class TinyProxy:
                 selector.register(sock, selectors.EVENT_READ)
             while not self._stop.is_set():
                 for key, _ in selector.select(timeout=0.05):
-                    sock = key.fileobj
-                    assert isinstance(sock, socket.socket)
+                    ready = key.fileobj
+                    assert isinstance(ready, socket.socket)
                     try:
-                        data = sock.recv(65536)
+                        data = ready.recv(65536)
                     except BlockingIOError:
                         continue
                     if not data:
                         return
-                    if sock is client:
+                    if ready is client:
                         tunnel.upstream += data
-                    peers[sock].setblocking(True)
-                    peers[sock].sendall(data)
-                    peers[sock].setblocking(False)
+                    peers[ready].setblocking(True)
+                    peers[ready].sendall(data)
+                    peers[ready].setblocking(False)
 
     def stop(self) -> None:
         self._stop.set()
