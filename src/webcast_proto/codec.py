@@ -9,8 +9,9 @@ fixtures and tests, ``msg`` frames.
 Strategy: every decoder takes bytes from the peer and either returns a parsed message or raises
 :class:`~webcast_proto.RemoteProtocolError`, nothing else. Each size is checked before the work it
 bounds: a frame's length before parsing it, decompressed output *while* inflating (never inflate then
-check), a fetch result's message count before upb builds the messages. Parsing is upb (protobuf's C
-backend) on the bytes as given, and a payload is decompressed at most once.
+check), the entries of every repeated field upb would build objects for (a frame's headers, a fetch
+result's messages and route params) counted on the wire before upb builds them. Parsing is upb
+(protobuf's C backend) on the bytes as given, and a payload is decompressed at most once.
 
 The decoders do not look at ``payload_type``: the connection dispatches on it, and decides which
 frames carry a fetch result (SPEC.md §4.1).
@@ -19,6 +20,7 @@ frames carry a fetch result (SPEC.md §4.1).
 from __future__ import annotations
 
 import zlib
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from google.protobuf.message import DecodeError
@@ -28,7 +30,7 @@ from webcast_proto._pb import webcast_pb2 as pb
 from webcast_proto.config import DEFAULT_LIMITS, DEFAULT_MAX_DECOMPRESSED_SIZE, Limits
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "COMPRESS_TYPE_GZIP",
@@ -95,8 +97,15 @@ _EMPTY_ACK_PAYLOAD: Final = b"-"
 # SPEC.md §4: payload_encoding is always "pb".
 _PAYLOAD_ENCODING_PB: Final = "pb"
 
-# The tag byte of ProtoMessageFetchResult.messages: field 1, wire type 2 (length-delimited).
+# The tag bytes of the repeated fields counted before upb parses (wire type 2, length-delimited):
+# WebcastPushFrame.headers (field 5), ProtoMessageFetchResult.messages (1) and .route_params (7, a map:
+# one entry message per key on the wire).
+_HEADERS_TAG: Final = (pb.WebcastPushFrame.HEADERS_FIELD_NUMBER << 3) | 2
 _MESSAGES_TAG: Final = (pb.ProtoMessageFetchResult.MESSAGES_FIELD_NUMBER << 3) | 2
+_ROUTE_PARAMS_TAG: Final = (pb.ProtoMessageFetchResult.ROUTE_PARAMS_FIELD_NUMBER << 3) | 2
+
+# An entry takes at least two bytes on the wire (a one-byte tag, a zero length).
+_MIN_ENTRY_SIZE: Final = 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,20 +211,26 @@ def parse_push_frame(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> pb.Webc
 
     Args:
         data: the whole WebSocket message.
-        limits: ``limits.max_frame_size`` bounds ``len(data)``; it is checked before parsing.
+        limits: ``limits.max_frame_size`` bounds ``len(data)`` and ``limits.max_frame_headers`` the
+            number of headers; both are checked before parsing.
 
     Returns:
         The frame. Its payload is untouched: see :func:`frame_payload`.
 
     Raises:
-        RemoteProtocolError: ``data`` is longer than ``limits.max_frame_size`` (``close_code`` 1009)
-            or is not a valid push frame.
+        RemoteProtocolError: ``data`` is longer than ``limits.max_frame_size`` or carries more than
+            ``limits.max_frame_headers`` headers (``close_code`` 1009 for both), or is not a valid push
+            frame.
     """
     if len(data) > limits.max_frame_size:
         raise RemoteProtocolError(
             f"push frame of {len(data)} bytes exceeds max_frame_size={limits.max_frame_size}",
             close_code=_CLOSE_MESSAGE_TOO_BIG,
         )
+    # A 4 MiB frame of empty headers would make upb build 2 million of them (~110 MB, ~1 s).
+    limit = limits.max_frame_headers
+    if _may_exceed(data, _HEADERS_TAG, limit):
+        _check_entry_counts(data, "push frame", {_HEADERS_TAG: ("max_frame_headers", limit)})
     try:
         return pb.WebcastPushFrame.FromString(data)
     except DecodeError as exc:
@@ -276,15 +291,17 @@ def parse_fetch_result(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> pb.Pr
     Args:
         data: the raw protobuf, or the same gzip'd (recognised by :data:`GZIP_MAGIC`).
         limits: ``limits.max_decompressed_size`` bounds the gunzipped body;
-            ``limits.max_messages_per_frame`` bounds the number of messages, checked before they
-            are built.
+            ``limits.max_messages_per_frame`` bounds the number of messages and
+            ``limits.max_route_params`` the number of route params, both counted before they are
+            built.
 
     Returns:
         The fetch result.
 
     Raises:
         RemoteProtocolError: corrupt or oversized gzip, more than ``limits.max_messages_per_frame``
-            messages (``close_code`` 1009), or bytes that are not a valid fetch result.
+            messages or ``limits.max_route_params`` route params (``close_code`` 1009), or bytes that
+            are not a valid fetch result.
     """
     if is_gzip(data):
         data = gunzip(data, max_size=limits.max_decompressed_size)
@@ -371,33 +388,59 @@ def parse_ack(payload: bytes) -> str:
 
 
 def _parse_fetch_result_body(data: bytes, limits: Limits) -> pb.ProtoMessageFetchResult:
-    """Parse an uncompressed fetch result, counting its messages first. See parse_fetch_result."""
-    limit = limits.max_messages_per_frame
-    # An empty message takes two bytes on the wire (tag, length 0), so a body of at most 2 * limit
-    # bytes cannot hold too many and needs no count. A longer one is counted before upb parses it:
+    """Parse an uncompressed fetch result, counting its messages and route params first."""
     # 8 MiB of empty messages (8 KiB gzip'd) would otherwise make upb build 4 million of them
-    # (~380 MB, ~0.7 s) before the count could be checked.
-    if len(data) > 2 * limit:
-        _check_message_count(data, limit)
+    # (~380 MB, ~0.7 s) before the count could be checked; a million distinct route params, ~300 MB.
+    max_messages, max_params = limits.max_messages_per_frame, limits.max_route_params
+    if _may_exceed(data, _MESSAGES_TAG, max_messages) or _may_exceed(data, _ROUTE_PARAMS_TAG, max_params):
+        bounds = {
+            _MESSAGES_TAG: ("max_messages_per_frame", max_messages),
+            _ROUTE_PARAMS_TAG: ("max_route_params", max_params),
+        }
+        _check_entry_counts(data, "fetch result", bounds)
     try:
         return pb.ProtoMessageFetchResult.FromString(data)
     except DecodeError as exc:
         raise RemoteProtocolError(f"invalid fetch result of {len(data)} bytes: {exc}") from exc
 
 
-def _check_message_count(data: bytes, limit: int) -> None:
-    """Count the top-level ``messages`` entries of a serialized fetch result without parsing them.
+def _may_exceed(data: bytes, tag: int, limit: int) -> bool:
+    """Whether ``data`` could carry more than ``limit`` top-level entries of the field ``tag`` starts.
+
+    Each entry takes at least :data:`_MIN_ENTRY_SIZE` bytes and starts with its tag byte, so bytes
+    no longer than twice the limit, or holding that byte no more than ``limit`` times, cannot: two
+    C-speed tests that spare nearly every real frame and fetch result the wire walk (on the benchmark
+    traffic, ~2 µs a fetch result, where the walk costs ~0.7 µs a message).
+    """
+    return len(data) > _MIN_ENTRY_SIZE * limit and data.count(tag) > limit
+
+
+# What an entry of each counted field is called in the error message.
+_ENTRY_NAMES: Final = MappingProxyType(
+    {_HEADERS_TAG: "headers", _MESSAGES_TAG: "messages", _ROUTE_PARAMS_TAG: "route params"}
+)
+
+
+def _check_entry_counts(data: bytes, what: str, bounds: Mapping[int, tuple[str, int]]) -> None:
+    """Count the top-level entries of repeated length-delimited fields without parsing the message.
 
     Walks the protobuf wire format at the top level only, skipping each field's value, and stops as
-    soon as the count passes ``limit``. It raises only where upb would refuse the bytes too (a value
+    soon as one count passes its limit. It raises only where upb would refuse the bytes too (a value
     running past the end, wire type 6 or 7, an end-group without a start); anything else odd is left
     for upb to judge. Groups (wire types 3/4, unknown fields to upb) are stepped through so that
-    ``messages`` entries inside them are not counted.
+    entries inside them are not counted. A counted field number sent with another wire type is an
+    unknown field to upb, so is not counted either.
+
+    Args:
+        data: the serialized message.
+        what: its name for error messages (``"push frame"``, ``"fetch result"``).
+        bounds: ``{tag byte: (Limits field name, limit)}`` for each counted field.
 
     Raises:
-        RemoteProtocolError: more than ``limit`` messages, or wire data upb would refuse.
+        RemoteProtocolError: more entries of a field than its limit (``close_code`` 1009), or wire
+            data upb would refuse.
     """
-    count = 0
+    counts = dict.fromkeys(bounds, 0)
     depth = 0  # open groups
     pos = 0
     end = len(data)
@@ -431,11 +474,12 @@ def _check_message_count(data: bytes, limit: int) -> None:
                             break
                         shift += 7
                 pos += length
-                if tag == _MESSAGES_TAG and depth == 0:
-                    count += 1
+                if tag in counts and depth == 0:
+                    count = counts[tag] = counts[tag] + 1
+                    name, limit = bounds[tag]
                     if count > limit:
                         raise RemoteProtocolError(
-                            f"fetch result carries more than max_messages_per_frame={limit} messages",
+                            f"{what} carries more than {name}={limit} {_ENTRY_NAMES[tag]}",
                             close_code=_CLOSE_MESSAGE_TOO_BIG,
                         )
             elif wire_type == 0:  # varint
@@ -451,11 +495,11 @@ def _check_message_count(data: bytes, limit: int) -> None:
             elif wire_type == 4 and depth:  # end group
                 depth -= 1
             else:  # wire type 6 or 7, or an end group with no group open
-                raise RemoteProtocolError(f"invalid fetch result: bad wire type {wire_type} at byte {start}")
+                raise RemoteProtocolError(f"invalid {what}: bad wire type {wire_type} at byte {start}")
     except IndexError:  # a varint ran past the end
         pos = end + 1
     if pos > end or depth:
-        raise RemoteProtocolError(f"invalid fetch result: {end} bytes end inside a field")
+        raise RemoteProtocolError(f"invalid {what}: {end} bytes end inside a field")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,11 +26,13 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_DEDUP_WINDOW",
+    "DEFAULT_MAX_FRAME_HEADERS",
     "DEFAULT_MAX_FRAME_SIZE",
     "DEFAULT_MAX_HTTP_BODY_SIZE",
     "DEFAULT_MAX_JSON_DEPTH",
     "DEFAULT_MAX_MESSAGES_PER_FRAME",
     "DEFAULT_MAX_PENDING_BYTES",
+    "DEFAULT_MAX_ROUTE_PARAMS",
     "DEFAULT_SIGN_SERVER_URL",
     "DEFAULT_USER_AGENT",
     "DEFAULT_WEBCAST_URL",
@@ -56,6 +58,18 @@ DEFAULT_MAX_DECOMPRESSED_SIZE = 8 * 1024 * 1024
 # per-frame event list a malicious peer could make us build.
 DEFAULT_MAX_MESSAGES_PER_FRAME = 10_000
 
+# A push frame carries 3 headers (compress_type, im-cursor, im-internal_ext, SPEC.md §4.2). Each header
+# is an object upb builds, and an empty one takes 2 bytes on the wire: without a count, a 4 MiB frame of
+# them would make upb build 2 million (~110 MB). 64 is 20x headroom.
+DEFAULT_MAX_FRAME_HEADERS = 64
+
+# A fetch result's route_params (SPEC.md §6.1) hold 3 entries (imprp, wrss, im_path), each becoming a
+# WebSocket URL param. Without a count, 8 MiB of distinct small keys would make upb build a million
+# map entries (~300 MB). 1024 entries cost nothing to hold, and a bound that high lets the codec skip
+# the count for nearly every real fetch result: it walks one only if the result holds the entries'
+# tag byte (":", frequent in URLs) more than 1024 times.
+DEFAULT_MAX_ROUTE_PARAMS = 1024
+
 # Dedup remembers this many msg_ids: at a very busy room's ~200 messages/s this is ~50 s of history,
 # more than any overlap between initial data, polling, the socket and a reconnect.
 DEFAULT_MAX_DEDUP_WINDOW = 10_000
@@ -79,6 +93,8 @@ class Limits:
         max_frame_size: largest WebSocket message (one push frame) accepted, before decompression.
         max_decompressed_size: largest payload a gzip'd frame or body may inflate to.
         max_messages_per_frame: most messages one fetch result may carry.
+        max_frame_headers: most headers one push frame may carry.
+        max_route_params: most ``route_params`` entries one fetch result may carry.
         max_dedup_window: how many recent ``msg_id`` values are remembered to drop duplicates.
         max_pending_bytes: most outgoing bytes that may wait for ``data_to_send()``.
         max_http_body_size: largest HTTP response body the parsers accept.
@@ -91,6 +107,8 @@ class Limits:
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE
     max_messages_per_frame: int = DEFAULT_MAX_MESSAGES_PER_FRAME
+    max_frame_headers: int = DEFAULT_MAX_FRAME_HEADERS
+    max_route_params: int = DEFAULT_MAX_ROUTE_PARAMS
     max_dedup_window: int = DEFAULT_MAX_DEDUP_WINDOW
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     max_http_body_size: int = DEFAULT_MAX_HTTP_BODY_SIZE
