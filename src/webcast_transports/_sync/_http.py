@@ -84,7 +84,8 @@ class SyncHTTP:
     Args:
         limits: body and message size limits.
         timeout: seconds for each phase of an HTTP request (connect, write, read, pool).
-        ssl_context: verifies TLS (``httpcore.default_ssl_context()`` if omitted).
+        ssl_context: verifies TLS (``httpcore.default_ssl_context()``, made per TLS connection, if
+            omitted).
         proxy: where to send every connection through, if anywhere.
     """
 
@@ -98,12 +99,13 @@ class SyncHTTP:
     ) -> None:
         self._limits = limits
         self._timeout = timeout
-        context = httpcore.default_ssl_context() if ssl_context is None else ssl_context
         network = SyncBackend.network_backend()
         if proxy is not None:
             network = SyncTunnelBackend(proxy, network)
+        # ``None`` makes httpcore build its verifying default (certifi) when a TLS connection opens:
+        # loading the CA bundle costs ~40 ms, which a client that never leaves loopback need not pay.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=context,
+            ssl_context=ssl_context,
             max_connections=_MAX_CONNECTIONS,
             keepalive_expiry=_KEEPALIVE_EXPIRY,
             network_backend=network,
