@@ -10,6 +10,7 @@ import pytest
 from conftest import Collector, Flavour, wait_until
 
 from webcast_proto import (
+    AgeRestricted,
     Chat,
     Connected,
     Disconnected,
@@ -34,6 +35,7 @@ from webcast_proto import (
 )
 from webcast_proto import Emote as EmoteEvent
 from webcast_proto.http import RoomStatus
+from webcast_proto.signing import LegacySigner
 from webcast_transports import SEED_EVENT_NAMES
 from webcast_transports.mock import ChatSent, EndStream, HttpRecord, Options, Room, Scenario, WsOpened
 
@@ -417,3 +419,62 @@ def test_events_iterator_sees_everything_in_order(flavour: Flavour, serve: Serve
     kinds = [type(e).__name__ for e in seen]
     assert kinds == ["Connected", "Chat", "WebSocketConnected", "Chat", "StreamEnd", "Disconnected"]
     assert seen[-2].action == 4
+
+
+def test_a_stream_that_had_already_ended(flavour: Flavour, serve: Serve, collector: Collector) -> None:
+    """Connecting by room id to a room that has ended: ``connect()`` returns, then ``streamEnd`` and
+    ``disconnected`` fire, in that order, and nothing is left running."""
+    server = serve(Room("ned", status="offline"))
+    room = server.room("ned")
+
+    async def body() -> None:
+        client = flavour.client(server, room_id=room.room_id, fetch_room_info_on_connect=False)
+        collector.listen(client, "connected", "streamEnd", "disconnected")
+        async with client:
+            await client.connect()
+            await client.wait_until_disconnected()
+
+    flavour.run(body)
+    assert collector.names() == ["connected", "streamEnd", "disconnected"]
+
+
+def test_age_restricted_rooms_need_a_session(flavour: Flavour, serve: Serve) -> None:
+    """An age-restricted room's info is refused without a session (``AgeRestricted``) and given with
+    one, after which the client connects."""
+    server = serve(Room("amy", status="age_restricted", title="18+ only"))
+
+    async def body() -> None:
+        async with flavour.client(server, "amy") as client:
+            with pytest.raises(AgeRestricted):
+                await client.connect()
+        async with flavour.client(server, "amy", session_id="sid-adult") as client:
+            state = await client.connect()
+            assert state.room_info is not None
+            assert state.room_info.title == "18+ only"
+            assert state.is_connected
+
+    flavour.run(body)
+    infos = [r for r in server.recorder.of(HttpRecord) if r.route == "room_info"]
+    assert "sessionid" not in infos[0].cookies
+    assert infos[1].cookies["sessionid"] == "sid-adult"
+
+
+def test_the_first_fetch_is_signed_by_the_signer(flavour: Flavour, serve: Serve) -> None:
+    """With the old sign server (``LegacySigner``) the first im/fetch carries the signature params and
+    the ``msToken`` cookie it returned; later requests are not signed."""
+    server = serve(Room("sol"))
+
+    async def body() -> None:
+        signer = LegacySigner(base_url=server.base_url + "/")
+        async with flavour.client(server, "sol", signer=signer) as client:
+            state = await client.connect()
+            assert state.upgraded_to_websocket
+
+    flavour.run(body)
+    records = server.recorder.of(HttpRecord)
+    routes = [r.route for r in records]
+    assert routes.index("sign_url") == routes.index("im_fetch") - 1
+    fetch = next(r for r in records if r.route == "im_fetch")
+    assert fetch.param("X-Bogus")
+    assert fetch.param("msToken")
+    assert fetch.cookies["msToken"] == fetch.param("msToken")

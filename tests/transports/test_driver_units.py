@@ -3,11 +3,13 @@ seam, the event-name table, the flavour primitives and the generated blocking co
 
 from __future__ import annotations
 
+import gzip
 import random
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import anyio
@@ -30,6 +32,7 @@ from webcast_proto import (
     StreamEnd,
     Subscribe,
     TransportError,
+    UnexpectedResponse,
     UnknownMessage,
     UserOffline,
     WebcastBlocked,
@@ -39,6 +42,7 @@ from webcast_proto import (
 )
 from webcast_transports import SEED_EVENT_NAMES, Reconnecting, ReconnectPolicy, event_name
 from webcast_transports._async._driver import is_retryable
+from webcast_transports._async._http import _decode_content
 from webcast_transports._backend import (
     AsyncBackend,
     AsyncChannel,
@@ -372,3 +376,24 @@ def test_the_blocking_client_has_no_event_loop_in_it() -> None:
         text = path.read_text()
         for word in ("import anyio", "import asyncio", "import trio", "await ", "async def", "Async"):
             assert word not in text, f"{path.name} contains {word!r}"
+
+
+# -- response bodies -------------------------------------------------------------------------------
+
+
+def test_bodies_are_decoded_within_the_limit() -> None:
+    """gzip and deflate (zlib or raw) bodies are decoded for the parsers; a body inflating past the
+    limit is the server's error, not a MemoryError; an unknown encoding is refused."""
+    text = b'{"status_code": 0}' * 10
+    assert _decode_content(gzip.compress(text), "gzip", limit=1000, what="x") == text
+    assert _decode_content(zlib.compress(text), "deflate", limit=1000, what="x") == text
+    raw = zlib.compressobj(wbits=-15)
+    assert _decode_content(raw.compress(text) + raw.flush(), "deflate", limit=1000, what="x") == text
+    assert _decode_content(text, "identity", limit=1000, what="x") == text
+    assert _decode_content(text, "", limit=1000, what="x") == text
+    with pytest.raises(RemoteProtocolError, match="max_http_body_size"):
+        _decode_content(gzip.compress(b"0" * 10_000), "gzip", limit=1000, what="x")
+    with pytest.raises(UnexpectedResponse, match="Content-Encoding 'br'"):
+        _decode_content(text, "br", limit=1000, what="x")
+    with pytest.raises(UnexpectedResponse, match="does not decode"):
+        _decode_content(b"\x1f\x8bnot gzip at all", "gzip", limit=1000, what="x")
