@@ -20,9 +20,9 @@ Nothing here is global: every client owns its instances (STYLE.md §15).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import inspect
-import queue
 import threading
 import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
@@ -319,15 +319,19 @@ class AsyncChannel(Generic[T]):
         self._send: MemoryObjectSendStream[T] = send
         self._receive: MemoryObjectReceiveStream[T] = receive
 
-    async def put(self, item: T) -> bool:
-        """Queue ``item``, waiting while the queue is full.
+    async def put(self, item: T, *, wait: bool = True) -> bool:
+        """Queue ``item``, waiting while the queue is full (unless ``wait`` is false).
 
         Returns:
-            ``False`` when the consumer has gone (the item is dropped), else ``True``.
+            ``False`` when the item was dropped: the consumer has gone, or the queue is full and
+            ``wait`` is false. Else ``True``.
         """
         try:
-            await self._send.send(item)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            if wait:
+                await self._send.send(item)
+            else:
+                self._send.send_nowait(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.WouldBlock):
             return False
         return True
 
@@ -347,13 +351,6 @@ class AsyncChannel(Generic[T]):
         self._receive.close()
 
 
-class _End:
-    """The marker a closed producer leaves in a :class:`SyncChannel`."""
-
-
-_END: Final = _End()
-
-
 class SyncChannel(Generic[T]):
     """A bounded queue with one producer and one consumer thread; a full queue makes the producer wait.
 
@@ -361,49 +358,54 @@ class SyncChannel(Generic[T]):
         capacity: how many items may wait.
     """
 
-    __slots__ = ("_consumer_gone", "_producer_done", "_queue")
+    __slots__ = ("_capacity", "_changed", "_consumer_gone", "_items", "_producer_done")
 
     def __init__(self, capacity: int) -> None:
-        self._queue: queue.Queue[T | _End] = queue.Queue(capacity)
+        self._capacity = capacity
+        self._items: collections.deque[T] = collections.deque()
+        self._changed = threading.Condition()
         self._consumer_gone = False
         self._producer_done = False
 
-    def _put(self, item: T | _End) -> bool:
-        while not self._consumer_gone:
-            try:
-                self._queue.put(item, timeout=SYNC_WAIT_SLICE)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def put(self, item: T) -> bool:
-        """Queue ``item``, waiting while the queue is full.
+    def put(self, item: T, *, wait: bool = True) -> bool:
+        """Queue ``item``, waiting while the queue is full (unless ``wait`` is false).
 
         Returns:
-            ``False`` when the consumer has gone (the item is dropped), else ``True``.
+            ``False`` when the item was dropped: the consumer has gone, or the queue is full and
+            ``wait`` is false. Else ``True``.
         """
-        return self._put(item)
+        with self._changed:
+            while wait and len(self._items) >= self._capacity and not self._consumer_gone:
+                self._changed.wait()
+            if self._consumer_gone or len(self._items) >= self._capacity:
+                return False
+            self._items.append(item)
+            self._changed.notify_all()
+            return True
 
     def get(self) -> T | None:
         """The next item, waiting for one; ``None`` once the producer has closed and all are taken."""
-        if self._consumer_gone:
-            return None
-        item = self._queue.get()
-        if isinstance(item, _End):
-            self._consumer_gone = True
-            return None
-        return item
+        with self._changed:
+            while not self._items and not self._producer_done and not self._consumer_gone:
+                self._changed.wait()
+            if self._consumer_gone or not self._items:
+                return None
+            item = self._items.popleft()
+            self._changed.notify_all()
+            return item
 
     def close_producer(self) -> None:
-        """No more items will come: the consumer gets ``None`` after the queued ones."""
-        if not self._producer_done:
+        """No more items will come: the consumer gets ``None`` after the queued ones. Never waits."""
+        with self._changed:
             self._producer_done = True
-            self._put(_END)
+            self._changed.notify_all()
 
     def close_consumer(self) -> None:
         """The consumer has gone: queued items are dropped and :meth:`put` returns ``False``."""
-        self._consumer_gone = True
+        with self._changed:
+            self._consumer_gone = True
+            self._items.clear()
+            self._changed.notify_all()
 
 
 # --------------------------------------------------------------------------------------------

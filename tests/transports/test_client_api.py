@@ -15,7 +15,7 @@ from conftest import Collector, Flavour, fast_reconnect
 
 from webcast_proto import Chat, LocalProtocolError, default_registry, fixtures
 from webcast_transports import SyncTikTokLiveClient, TikTokLiveClient
-from webcast_transports.mock import EndStream, Room
+from webcast_transports.mock import EndStream, HttpFault, Room
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -218,3 +218,23 @@ def test_secrets_never_reach_the_logs(
     assert ours  # the client did log
     for record in ours:
         assert secret not in record.getMessage()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_cancelled_connect_stops_the_connection(serve: Serve, backend: str) -> None:
+    """When the task waiting in ``connect()`` is cancelled (a timeout around it), the connection it
+    started stops too; the client can connect again."""
+    server = serve(Room("cal"))
+
+    async def body() -> None:
+        server.room("cal").inject(HttpFault(status=None, path="/webcast/im/fetch/", delay=1.0))
+        client = Flavour(backend).client(server, "cal")
+        async with client:
+            with anyio.move_on_after(0.2):
+                await client.connect()
+            await client.wait_until_disconnected()
+            assert not client.state.is_connected
+            state = await client.connect()
+            assert state.upgraded_to_websocket
+
+    Flavour(backend).run(body)

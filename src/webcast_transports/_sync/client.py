@@ -262,6 +262,8 @@ class SyncTikTokLiveClient:
         routes = tuple(http.DEFAULT_ROOM_ID_ROUTES if room_id_routes is None else room_id_routes)
         if room_id_routes is None and isinstance(self._signer, EulerSigner):
             routes = (*routes, EulerRoomIdRoute(self._signer))  # [C2]'s last resort (SPEC.md §2.2)
+        if not routes:
+            raise ValueError("room_id_routes must name at least one route")
         self._room_id_routes = routes
 
         self._handlers: dict[str, list[Callable[..., object]]] = {}
@@ -636,7 +638,11 @@ class SyncTikTokLiveClient:
         runner.start(
             functools.partial(self._drive, driver, outcome, established, done), name=f"webcast {self!r}"
         )
-        established.wait()
+        try:
+            established.wait()
+        except BaseException:  # connect() itself was cancelled or interrupted: so is the connection
+            interrupt.request()
+            raise
         if done.is_set() and outcome and not outcome[0].established:
             error = outcome[0].error
             if error is None:
@@ -712,8 +718,11 @@ class SyncTikTokLiveClient:
             self._update(upgraded_to_websocket=True)
         elif isinstance(event, (Reconnecting, Disconnected)):
             self._update(upgraded_to_websocket=False, is_connected=not isinstance(event, Disconnected))
+        # After disconnect() a reader that stopped reading must not hold the connection up: what
+        # does not fit in its queue then is dropped.
+        wait = self._interrupt is None or not self._interrupt.requested
         for channel in tuple(self._subscribers):
-            if not channel.put(event):
+            if not channel.put(event, wait=wait) and wait:  # the reader has gone
                 self._unsubscribe(channel)
         self._dispatch(_names.event_name(type(event)), event)
         if isinstance(event, MessageEvent):
