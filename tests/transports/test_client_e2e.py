@@ -37,7 +37,20 @@ from webcast_proto import Emote as EmoteEvent
 from webcast_proto.http import RoomStatus
 from webcast_proto.signing import LegacySigner
 from webcast_transports import SEED_EVENT_NAMES
-from webcast_transports.mock import ChatSent, EndStream, HttpRecord, Options, Room, Scenario, WsOpened
+from webcast_transports.mock import (
+    Ack,
+    ChatSent,
+    ClientFrame,
+    EndStream,
+    EnterRoom,
+    Heartbeat,
+    HttpRecord,
+    Options,
+    Room,
+    Scenario,
+    Violation,
+    WsOpened,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -478,3 +491,33 @@ def test_the_first_fetch_is_signed_by_the_signer(flavour: Flavour, serve: Serve)
     assert fetch.param("X-Bogus")
     assert fetch.param("msToken")
     assert fetch.cookies["msToken"] == fetch.param("msToken")
+
+
+def test_the_client_speaks_the_push_protocol(flavour: Flavour, serve: Serve, collector: Collector) -> None:
+    """On the socket the client sends enter-room first, acks every frame that asks (with its
+    ``internal_ext``), and heartbeats with a growing sequence number (every ``heartbeat_interval``);
+    a strict server finds nothing to object to."""
+    server = serve(Room("pat"), options=Options(strict=True, fetch_interval_ms=50))
+    room = server.room("pat")
+
+    async def body() -> None:
+        client = flavour.client(server, "pat", heartbeat_interval=0.05)
+        collector.listen(client, "chat", "reconnecting")
+        async with client:
+            await client.connect()
+            for n in range(3):
+                room.push(fixtures.chat(f"ack me {n}"))
+            await wait_until(collector.has("chat", 3), what="the chats")
+            await wait_until(lambda: len(server.recorder.of(Heartbeat)) >= 3, what="three heartbeats")
+
+    flavour.run(body)
+    assert server.recorder.of(Violation) == []
+    assert collector.of("reconnecting") == []
+    frames = server.recorder.of(ClientFrame)
+    assert isinstance(frames[0], EnterRoom)
+    assert frames[0].enter_room_id == room.room_id
+    acks = server.recorder.of(Ack)
+    assert len(acks) >= 3
+    assert all(ack.is_valid for ack in acks)
+    beats = [b.send_packet_seq_id for b in server.recorder.of(Heartbeat)]
+    assert beats[:3] == [1, 2, 3]
