@@ -31,6 +31,10 @@ HEADER: Final = "# Generated from {source} by scripts/unasync.py: do not edit.\n
 RULES: Final[tuple[tuple[str, str], ...]] = (
     # Modules and documentation.
     (r"\bwebcast_transports\._async\b", "webcast_transports._sync"),
+    (
+        r"This is the async client, on anyio \(asyncio and trio\); the blocking one is generated from it\.",
+        "This is the blocking client (sockets, a thread, no event loop), generated from the async one.",
+    ),
     (r"\bon anyio \(asyncio and trio\)", "on blocking sockets, without an event loop"),
     # Context managers and iterators.
     (r"\bAsyncExitStack\b", "ExitStack"),

@@ -1,5 +1,6 @@
-"""``TikTokLiveClient``: the seed's ``WebcastPushConnection`` in Python form, on anyio (asyncio and
-trio). The blocking ``SyncTikTokLiveClient`` is generated from this file (``scripts/unasync.py``).
+"""``TikTokLiveClient``: the seed's ``WebcastPushConnection`` in Python form.
+
+This is the async client, on anyio (asyncio and trio); the blocking one is generated from it.
 
 ::
 

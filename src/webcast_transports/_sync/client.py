@@ -1,6 +1,7 @@
 # Generated from src/webcast_transports/_async/client.py by scripts/unasync.py: do not edit.
-"""``SyncTikTokLiveClient``: the seed's ``WebcastPushConnection`` in Python form, on anyio (asyncio and
-trio). The blocking ``SyncTikTokLiveClient`` is generated from this file (``scripts/unasync.py``).
+"""``SyncTikTokLiveClient``: the seed's ``WebcastPushConnection`` in Python form.
+
+This is the blocking client (sockets, a thread, no event loop), generated from the async one.
 
 ::
 
