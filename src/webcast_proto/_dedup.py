@@ -113,6 +113,11 @@ class MessageSieve:
     ) -> None:
         self._dedup = MessageDeduplicator(capacity)
         self._registry = registry
+        self._wanted: frozenset[str] | None = None
+        self.set_wanted(wanted_methods)
+
+    def set_wanted(self, wanted_methods: Collection[str] | None) -> None:
+        """Convert only ``wanted_methods`` from now on (``None``: all); control messages always."""
         self._wanted = None if wanted_methods is None else frozenset(wanted_methods) | {CONTROL_METHOD}
 
     def remember(self, messages: Iterable[pb.BaseProtoMessage]) -> None:

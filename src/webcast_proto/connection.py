@@ -334,6 +334,18 @@ class ClientConnection:
         """Seconds between heartbeats on the open socket, or ``None`` when no socket is open."""
         return None if self._socket is None else self._socket.heartbeat.interval
 
+    def set_wanted_methods(self, wanted_methods: Collection[str] | None) -> None:
+        """Change which methods are converted, from the next message on. Legal in every state.
+
+        For a transport whose user adds or removes listeners while connected. Messages already
+        delivered are not revisited.
+
+        Args:
+            wanted_methods: the methods to convert, or ``None`` for all; control messages are always
+                converted, since they can end the stream.
+        """
+        self._sieve.set_wanted(wanted_methods)
+
     def _require(self, call: str) -> None:
         """Refuse ``call`` unless the current state accepts it; nothing changes on refusal."""
         if not any((self._state, i) in TRANSITIONS for i in CALL_INPUTS[call]):

@@ -607,6 +607,23 @@ def test_unwanted_methods_are_skipped_before_parsing() -> None:
     assert [type(e) for e in events] == [Gift, StreamEnd, Disconnected]
 
 
+def test_wanted_methods_can_change_while_connected() -> None:
+    """set_wanted_methods applies from the next message on: widened, narrowed, or back to all."""
+    conn = polling(wanted_methods={"WebcastGiftMessage"})
+    events, _ = conn.receive_fetch_response(poll_body([fx.chat(), fx.gift()]), T0 + 1)
+    assert [type(e) for e in events] == [Gift]
+    conn.set_wanted_methods({"WebcastChatMessage"})
+    conn.tick(T0 + 10)
+    assert conn.request_to_send() is not None
+    events, _ = conn.receive_fetch_response(poll_body([fx.chat(), fx.gift()]), T0 + 10)
+    assert [type(e) for e in events] == [Chat]
+    conn.set_wanted_methods(None)
+    conn.tick(T0 + 20)
+    assert conn.request_to_send() is not None
+    events, _ = conn.receive_fetch_response(poll_body([fx.chat(), fx.gift()]), T0 + 20)
+    assert [type(e) for e in events] == [Chat, Gift]
+
+
 def test_registry_is_per_connection() -> None:
     """Without a registry argument each connection gets a fresh default one."""
     assert isinstance(new()._sieve._registry, ConverterRegistry)

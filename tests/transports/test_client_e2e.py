@@ -245,6 +245,34 @@ def test_polling_when_the_upgrade_is_disabled(flavour: Flavour, serve: Serve, co
     assert polls[-1].param("cursor")
 
 
+def test_a_handler_added_while_connected_gets_its_events(
+    flavour: Flavour, serve: Serve, collector: Collector
+) -> None:
+    """Only listened-to methods are converted, and a handler added after ``connect()`` widens that at
+    once: its messages arrive from the next frame on, without reconnecting."""
+    server = serve(Room("dora"))
+    room = server.room("dora")
+
+    async def body() -> None:
+        client = flavour.client(server, "dora")
+        collector.listen(client, "chat")
+        async with client:
+            await client.connect()
+            room.push(fixtures.like(3, msg_id=7_000_000_000_000_100_001))
+            room.push(fixtures.chat("first", msg_id=7_000_000_000_000_100_002))
+            await wait_until(collector.has("chat", 1), what="the first chat")
+            collector.listen(client, "like")
+            room.push(fixtures.like(5, msg_id=7_000_000_000_000_100_003))
+            room.push(fixtures.chat("second", msg_id=7_000_000_000_000_100_004))
+            await wait_until(collector.has("chat", 2), what="the second chat")
+            await client.disconnect()
+
+    flavour.run(body)
+    assert [c.comment for c in collector.of("chat")] == ["first", "second"]
+    # The like sent before anyone listened was never converted; the one after was delivered.
+    assert [like.like_count for like in collector.of("like")] == [5]
+
+
 @pytest.mark.parametrize("process_initial_data", [True, False])
 def test_initial_data(
     flavour: Flavour, serve: Serve, collector: Collector, process_initial_data: bool

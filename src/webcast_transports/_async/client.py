@@ -271,7 +271,7 @@ class TikTokLiveClient:
         self._cookies = CookieJar()
         self._gifts_by_id: dict[int, GiftInfo] = {}
         self._methods_by_name: dict[str, type[Event]] | None = None
-        self._wanted: frozenset[str] | None = None
+        self._connection: ClientConnection | None = None  # while driving: to update wanted methods
         self._state = ClientState(unique_id=self._unique_id, room_id=room_id)
         self._runner: AsyncRunner | None = None
         self._http: AsyncHTTP | None = None
@@ -362,19 +362,12 @@ class TikTokLiveClient:
             ValueError: an unknown name.
             TypeError: ``handler`` is not callable (or, in the blocking client, is async).
         """
-        cls = _names.class_for_name(name)
+        _names.class_for_name(name)  # refuses unknown names
 
         def register(func: H) -> H:
             AsyncBackend.check_handler(func)
             self._handlers.setdefault(name, []).append(func)
-            if self._driving and self._wanted is not None and cls is not None:
-                methods = self._methods_of(cls)
-                if methods and not methods <= self._wanted:
-                    _log.warning(
-                        "a %r handler was added after connect(): those messages are converted from the "
-                        "next connect() on (register handlers before connecting)",
-                        name,
-                    )
+            self._refresh_wanted()
             return func
 
         if handler is None:
@@ -390,10 +383,9 @@ class TikTokLiveClient:
         _names.class_for_name(name)
         if handler is None:
             self._handlers.pop(name, None)
-            return
-        handlers = self._handlers.get(name, [])
-        if handler in handlers:
+        elif handler in (handlers := self._handlers.get(name, [])):
             handlers.remove(handler)
+        self._refresh_wanted()
 
     def events(self) -> AsyncEventStream:
         """Every event, as an async iterator (see :class:`AsyncEventStream`).
@@ -403,12 +395,14 @@ class TikTokLiveClient:
         """
         channel: AsyncChannel[Event] = AsyncChannel(DEFAULT_MAX_QUEUED_EVENTS)
         self._subscribers.append(channel)
+        self._refresh_wanted()
         return AsyncEventStream(self, channel, connect=not self._driving)
 
     def _unsubscribe(self, channel: AsyncChannel[Event]) -> None:
         if channel in self._subscribers:
             self._subscribers.remove(channel)
             channel.close_producer()
+            self._refresh_wanted()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -543,10 +537,11 @@ class TikTokLiveClient:
 
     # -- connecting ----------------------------------------------------------------------------
 
-    def _methods_of(self, cls: type[Event]) -> frozenset[str]:
-        if self._methods_by_name is None:
-            self._methods_by_name = _names.event_types_by_method(self._registry)
-        return frozenset(m for m, made in self._methods_by_name.items() if made is cls)
+    def _refresh_wanted(self) -> None:
+        """Tell a running connection what is listened to now (handlers or readers changed)."""
+        connection = self._connection
+        if connection is not None:
+            connection.set_wanted_methods(self._wanted_methods())
 
     def _wanted_methods(self) -> frozenset[str] | None:
         if self._subscribers:
@@ -609,7 +604,7 @@ class TikTokLiveClient:
             registry=self._registry,
             wanted_methods=self._wanted_methods(),
         )
-        self._wanted = self._wanted_methods()
+        self._connection = connection
         interrupt = AsyncInterrupt()
         established = AsyncSignal()
         done = AsyncSignal()
@@ -663,6 +658,7 @@ class TikTokLiveClient:
         finally:
             self._driving = False
             self._driver_worker = None
+            self._connection = None
             self._update(is_connected=False, upgraded_to_websocket=False)
             for channel in self._subscribers:
                 channel.close_producer()

@@ -272,7 +272,7 @@ class SyncTikTokLiveClient:
         self._cookies = CookieJar()
         self._gifts_by_id: dict[int, GiftInfo] = {}
         self._methods_by_name: dict[str, type[Event]] | None = None
-        self._wanted: frozenset[str] | None = None
+        self._connection: ClientConnection | None = None  # while driving: to update wanted methods
         self._state = ClientState(unique_id=self._unique_id, room_id=room_id)
         self._runner: SyncRunner | None = None
         self._http: SyncHTTP | None = None
@@ -363,19 +363,12 @@ class SyncTikTokLiveClient:
             ValueError: an unknown name.
             TypeError: ``handler`` is not callable (or, in the blocking client, is async).
         """
-        cls = _names.class_for_name(name)
+        _names.class_for_name(name)  # refuses unknown names
 
         def register(func: H) -> H:
             SyncBackend.check_handler(func)
             self._handlers.setdefault(name, []).append(func)
-            if self._driving and self._wanted is not None and cls is not None:
-                methods = self._methods_of(cls)
-                if methods and not methods <= self._wanted:
-                    _log.warning(
-                        "a %r handler was added after connect(): those messages are converted from the "
-                        "next connect() on (register handlers before connecting)",
-                        name,
-                    )
+            self._refresh_wanted()
             return func
 
         if handler is None:
@@ -391,10 +384,9 @@ class SyncTikTokLiveClient:
         _names.class_for_name(name)
         if handler is None:
             self._handlers.pop(name, None)
-            return
-        handlers = self._handlers.get(name, [])
-        if handler in handlers:
+        elif handler in (handlers := self._handlers.get(name, [])):
             handlers.remove(handler)
+        self._refresh_wanted()
 
     def events(self) -> SyncEventStream:
         """Every event, as an async iterator (see :class:`SyncEventStream`).
@@ -404,12 +396,14 @@ class SyncTikTokLiveClient:
         """
         channel: SyncChannel[Event] = SyncChannel(DEFAULT_MAX_QUEUED_EVENTS)
         self._subscribers.append(channel)
+        self._refresh_wanted()
         return SyncEventStream(self, channel, connect=not self._driving)
 
     def _unsubscribe(self, channel: SyncChannel[Event]) -> None:
         if channel in self._subscribers:
             self._subscribers.remove(channel)
             channel.close_producer()
+            self._refresh_wanted()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -544,10 +538,11 @@ class SyncTikTokLiveClient:
 
     # -- connecting ----------------------------------------------------------------------------
 
-    def _methods_of(self, cls: type[Event]) -> frozenset[str]:
-        if self._methods_by_name is None:
-            self._methods_by_name = _names.event_types_by_method(self._registry)
-        return frozenset(m for m, made in self._methods_by_name.items() if made is cls)
+    def _refresh_wanted(self) -> None:
+        """Tell a running connection what is listened to now (handlers or readers changed)."""
+        connection = self._connection
+        if connection is not None:
+            connection.set_wanted_methods(self._wanted_methods())
 
     def _wanted_methods(self) -> frozenset[str] | None:
         if self._subscribers:
@@ -609,7 +604,7 @@ class SyncTikTokLiveClient:
             registry=self._registry,
             wanted_methods=self._wanted_methods(),
         )
-        self._wanted = self._wanted_methods()
+        self._connection = connection
         interrupt = SyncInterrupt()
         established = SyncSignal()
         done = SyncSignal()
@@ -663,6 +658,7 @@ class SyncTikTokLiveClient:
         finally:
             self._driving = False
             self._driver_worker = None
+            self._connection = None
             self._update(is_connected=False, upgraded_to_websocket=False)
             for channel in self._subscribers:
                 channel.close_producer()
