@@ -24,6 +24,7 @@ from webcast_transports.mock import (
     Options,
     RefuseHandshake,
     Room,
+    WsOpened,
     builtin_scenario,
 )
 
@@ -71,9 +72,11 @@ def test_a_forced_disconnect_loses_and_repeats_nothing(
             push("after", 3)
             await wait_until(lambda: len(collector.of("chat")) >= len(sent), what="every chat")
             await anyio.sleep(0.1)  # room for a duplicate to show up
+            assert client.state.upgraded_to_websocket  # resumed on a socket, not by polling
 
     flavour.run(body)
     assert [chat.msg_id for chat in collector.of("chat")] == sent  # once each, in order
+    assert len(server.recorder.of(WsOpened)) == 2
     (reconnecting,) = collector.of("reconnecting")
     assert isinstance(reconnecting, Reconnecting)
     assert reconnecting.attempt == 1
@@ -86,12 +89,17 @@ def test_a_forced_disconnect_loses_and_repeats_nothing(
     assert collector.of("disconnected")[0].reason == "client"
 
 
-def test_repeated_losses_in_either_mode(flavour: Flavour, serve: Serve, collector: Collector) -> None:
-    """Five losses in a row, each one of the current mode (the socket closed, or a poll answered
-    503): every loss is resumed and the union of what was delivered is exactly what was sent."""
+@pytest.mark.parametrize("upgrade", [True, False], ids=["socket", "polling"])
+def test_repeated_losses_in_either_mode(
+    flavour: Flavour, serve: Serve, collector: Collector, upgrade: bool
+) -> None:
+    """Five losses in a row, each one of the mode in use (the socket closed, or a poll answered 503):
+    every loss is resumed in the same mode and the union of what was delivered is exactly what was
+    sent."""
     server = serve(Room("moe"))
     room = server.room("moe")
     sent: list[int] = []
+    opened = "websocketConnected" if upgrade else "connected"
 
     def push(label: str, count: int) -> None:
         messages = [fixtures.chat(f"{label} {n}") for n in range(count)]
@@ -99,24 +107,28 @@ def test_repeated_losses_in_either_mode(flavour: Flavour, serve: Serve, collecto
         room.push(*messages)
 
     async def body() -> None:
-        client = flavour.client(server, "moe", request_polling_interval_ms=20)
-        collector.listen(client, "chat", "connected")
+        client = flavour.client(
+            server, "moe", enable_websocket_upgrade=upgrade, request_polling_interval_ms=20
+        )
+        collector.listen(client, "chat", "connected", "websocketConnected")
         async with client:
             await client.connect()
             for index in range(5):
                 push(f"before {index}", 3)
-                if client.state.upgraded_to_websocket:
+                if upgrade:
                     room.inject(CloseSocket(code=1011))
                 else:
                     room.inject(HttpFault(status=503, path="/webcast/im/fetch/"))
                 push(f"during {index}", 3)
-                await wait_until(collector.has("connected", index + 2), what=f"reconnect {index}")
+                await wait_until(collector.has(opened, index + 2), what=f"reconnect {index}")
+                assert client.state.upgraded_to_websocket is upgrade
             push("last", 1)
             await wait_until(lambda: len(collector.of("chat")) >= len(sent), what="every chat")
             await anyio.sleep(0.1)
 
     flavour.run(body)
     assert [chat.msg_id for chat in collector.of("chat")] == sent
+    assert len(server.recorder.of(WsOpened)) == (6 if upgrade else 0)
 
 
 def test_liveness_timeout_resumes_a_silent_socket(

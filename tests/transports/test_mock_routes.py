@@ -211,7 +211,8 @@ def test_first_fetch_offers_the_push_server(server: MockWebcastServer) -> None:
 
 
 def test_polling_returns_what_came_after_the_cursor(server: MockWebcastServer) -> None:
-    """A poll with the last cursor gets exactly the newer messages, and no push server (SPEC.md §5)."""
+    """A fetch with the last cursor gets exactly the newer messages (SPEC.md §5), and still offers the
+    push server, so a client resuming after a lost socket can go back to it."""
     alice = server.room("alice")
     first = codec.parse_fetch_result(
         get(f"{server.base_url}/webcast/im/fetch/", params={"room_id": str(alice.room_id)}).body
@@ -221,7 +222,8 @@ def test_polling_returns_what_came_after_the_cursor(server: MockWebcastServer) -
     poll = get(f"{server.base_url}/webcast/im/fetch/", params=params).fetch_result()
     assert [m.msg_id for m in poll.messages] == [2001, 2002]
     assert not poll.is_first
-    assert poll.push_server == ""
+    assert poll.push_server == server.ws_url
+    assert poll.route_params["wrss"]
     again = get(
         f"{server.base_url}/webcast/im/fetch/", params={**params, "cursor": poll.cursor}
     ).fetch_result()

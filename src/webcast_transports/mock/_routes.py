@@ -347,7 +347,10 @@ def _gift_list(host: Host, request: HttpRequest, match: re.Match[str]) -> Respon
 
 
 def _fetch(host: Host, state: RoomState, cursor: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    """A fetch result: a first fetch (no cursor) with initial data and the push server, or a poll.
+    """A fetch result: a first fetch (no cursor) with initial data, or one from a cursor (a poll, or a
+    client resuming after a lost socket). Every fetch of a live room offers the push server: a client
+    upgrades only on the first fetch of a (re)start, and [C2] resumes through a first fetch that
+    carries its cursor (SPEC.md §2.6).
 
     An ended room's first fetch carries the stream end (SPEC.md §8: control action 3). A cursor
     this server did not issue gets a 400 (``ServerConnection`` refuses it).
@@ -356,7 +359,7 @@ def _fetch(host: Host, state: RoomState, cursor: str, headers: tuple[tuple[str, 
         recent = state.recent(host.options.initial_count)
         if not any(entry.message.method == "WebcastControlMessage" for entry in recent):
             host.publish(state, [fixtures.wrap(fixtures.control(3, room_id=state.room.room_id))])
-    offer = not cursor and state.room.offer_websocket and state.status is not RoomStatus.OFFLINE
+    offer = state.room.offer_websocket and state.status is not RoomStatus.OFFLINE
     token = host.directory.issue_token(state.room.room_id, state.position, host.now()) if offer else ""
     options = host.options
     try:
