@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from webcast_proto import http
@@ -18,10 +18,11 @@ from webcast_proto.signing import parse_cookie_pairs
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from webcast_proto import GiftInfo, WebcastError
     from webcast_proto.http import RoomInfo
+    from webcast_proto.recording import WireRecord
 
 __all__ = [
     "DEFAULT_MAX_COOKIES",
@@ -32,6 +33,7 @@ __all__ = [
     "CookieJar",
     "ProxyConfig",
     "ReconnectPolicy",
+    "WireTap",
     "parse_proxy",
 ]
 
@@ -43,6 +45,11 @@ DEFAULT_WEBSOCKET_TIMEOUT: Final = 20.0
 DEFAULT_MAX_QUEUED_EVENTS: Final = 10_000
 # Cookies kept from TikTok's answers: a browser session holds a dozen; more is a misbehaving server.
 DEFAULT_MAX_COOKIES: Final = 64
+
+WireTap: TypeAlias = "Callable[[WireRecord], object]"
+"""The client's ``wire_tap`` option: called, in the connection's task or thread, with a
+:class:`~webcast_proto.recording.WireRecord` for everything that crosses the wire. It should return
+quickly (the connection waits for it); what it raises is reported to ``error`` handlers."""
 
 
 def _check_delay(owner: str, name: str, value: object, *, allow_zero: bool = False) -> float:

@@ -16,19 +16,27 @@ resume from the connection's cursor, which keeps dedup and position, so nothing 
 The core's ``Disconnected`` of a loss that is resumed becomes :class:`Reconnecting`; the client sees
 exactly one ``Disconnected``, the final one, and only once ``Connected`` was seen (before that the
 failure is ``connect()``'s to raise).
+
+The wire tap (``DriverSettings.wire_tap``, the client's ``wire_tap`` option) sees what crosses the
+wire as :class:`~webcast_proto.recording.WireRecord` values, at the points where the driver feeds
+the core or writes its bytes: an im/fetch sent and its body (or its failure), the socket opened,
+each push frame both ways, the socket closed. ``webcast record`` writes them to a file.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
 from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.recording import Direction, WireKind, WireRecord
 from webcast_proto.signing import EulerSigner, apply_signature
 from webcast_transports._async._websocket import CLOSE_NORMAL, WebSocketClosed
 from webcast_transports._backend import AsyncBackend, Interrupted, clock
+from webcast_transports._errors import HandlerError
 from webcast_transports._events import Reconnecting
 
 if TYPE_CHECKING:
@@ -42,7 +50,7 @@ if TYPE_CHECKING:
     from webcast_transports._async._http import AsyncHTTP
     from webcast_transports._async._websocket import AsyncWebSocket
     from webcast_transports._backend import AsyncInterrupt
-    from webcast_transports._options import CookieJar, ReconnectPolicy
+    from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
 
 __all__ = ["AsyncDriver", "DriverResult", "DriverSettings", "is_retryable"]
 
@@ -81,6 +89,8 @@ class DriverSettings:
         websocket_headers: extra handshake headers.
         cookies: the configured cookies (session …) for the handshake.
         authenticate_websocket: send the session cookies to the push server too (SPEC.md §2.5).
+        wire_tap: called with a :class:`~webcast_proto.recording.WireRecord` for everything that
+            crosses the wire (module docstring); ``None`` taps nothing.
     """
 
     client_params: ClientParams
@@ -92,6 +102,7 @@ class DriverSettings:
     websocket_headers: tuple[tuple[str, str], ...] = ()
     cookies: tuple[tuple[str, str], ...] = ()
     authenticate_websocket: bool = False
+    wire_tap: WireTap | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +170,7 @@ class AsyncDriver:
         self._established = False
         self._session_established = False
         self._last_disconnected: Disconnected | None = None
+        self._close_code: int | None = None  # the close frame's code, for the wire tap
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -243,6 +255,38 @@ class AsyncDriver:
             last = Disconnected(reason=reason or "closed", code=None if last is None else last.code)
         return _SessionEnd(disconnected=last, error=error)
 
+    async def _tap(
+        self,
+        direction: Direction,
+        kind: WireKind,
+        data: bytes = b"",
+        *,
+        code: int | None = None,
+        text: str = "",
+    ) -> None:
+        """Show the wire tap one record; a tap that raises is reported to ``error`` like a handler."""
+        tap = self._settings.wire_tap
+        if tap is None:
+            return
+        record = WireRecord(
+            direction=direction, kind=kind, at=clock(), wall=time.time(), data=data, code=code, text=text
+        )
+        try:
+            tap(record)
+        except Exception as exc:  # issue 6: user code, reported as a handler's failure would be
+            error = HandlerError(
+                f"the wire tap raised {type(exc).__name__}: {exc}", event_name="wire_tap", event=record
+            )
+            error.__cause__ = exc
+            await self._report(error)
+
+    async def _send(self, socket: AsyncWebSocket, messages: list[bytes]) -> None:
+        """Write the core's outgoing frames, tapping each."""
+        for message in messages:
+            await self._tap(Direction.OUT, WireKind.WS, message)
+        with self._interrupt.guard():
+            await socket.send(messages, timeout=self._settings.timeout)
+
     # -- one session -----------------------------------------------------------------------
 
     async def _session(self) -> _SessionEnd:
@@ -250,12 +294,15 @@ class AsyncDriver:
         self._session_established = False
         self._last_disconnected = None
         request = conn.start()
+        await self._tap(Direction.OUT, WireKind.FETCH)
         try:
             with self._interrupt.guard():
                 body = await self._first_fetch(request)
         except WebcastError as exc:
+            await self._tap(Direction.IN, WireKind.FETCH_FAILED, text=exc.message)
             await self._deliver(conn.fetch_failed(clock(), exc))
             return self._ended(exc)
+        await self._tap(Direction.IN, WireKind.FETCH, body)
         try:
             events, instruction = conn.receive_fetch_response(body, clock())
         except RemoteProtocolError as exc:
@@ -314,21 +361,27 @@ class AsyncDriver:
                     upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
                 )
         except WebcastError as exc:
+            await self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
             await self._deliver(conn.websocket_closed(clock()))
             return self._ended(exc)
+        await self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
+        self._close_code = None
+        end: _SessionEnd | None = None
         try:
-            return await self._read_socket(socket, info.ping_interval)
+            end = await self._read_socket(socket, info.ping_interval)
+            return end
         finally:
             with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
                 await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            error = None if end is None else end.error
+            text = "" if error is None else error.message
+            await self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)
 
     async def _read_socket(self, socket: AsyncWebSocket, ping_interval: float) -> _SessionEnd:
         conn = self._conn
-        timeout = self._settings.timeout
         events = conn.websocket_opened(clock(), ping_interval=ping_interval, enter_unique_id=self._enter_id())
         try:
-            with self._interrupt.guard():
-                await socket.send(conn.data_to_send(), timeout=timeout)
+            await self._send(socket, conn.data_to_send())
             self._mark_established()
             await self._deliver(events)
             while conn.state is State.STREAMING:
@@ -338,14 +391,15 @@ class AsyncDriver:
                     message = await socket.receive(wait)
                 now = clock()
                 if isinstance(message, WebSocketClosed):
+                    self._close_code = message.code
                     events = conn.websocket_closed(now, message.code)
                 elif message is None:
                     events = conn.tick(now)
                 else:
+                    await self._tap(Direction.IN, WireKind.WS, message)
                     events = conn.receive_ws_message(message, now)
                     events += conn.tick(now)  # a busy socket must not starve the heartbeat
-                with self._interrupt.guard():
-                    await socket.send(conn.data_to_send(), timeout=timeout)
+                await self._send(socket, conn.data_to_send())
                 await self._deliver(events)
         except RemoteProtocolError as exc:
             if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
@@ -371,11 +425,14 @@ class AsyncDriver:
             request = conn.request_to_send()
             if request is None:
                 continue
+            await self._tap(Direction.OUT, WireKind.FETCH)
             try:
                 body = http.parse_fetch_response(await self._perform(request), limits=self._settings.limits)
             except WebcastError as exc:
+                await self._tap(Direction.IN, WireKind.FETCH_FAILED, text=exc.message)
                 await self._deliver(conn.fetch_failed(clock(), exc))
                 return self._ended(exc)
+            await self._tap(Direction.IN, WireKind.FETCH, body)
             try:
                 events, _ = conn.receive_fetch_response(body, clock())
             except RemoteProtocolError as exc:

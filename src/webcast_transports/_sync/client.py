@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from webcast_proto import ConverterRegistry, Event, GiftInfo, Limits
     from webcast_proto.http import ChatSent, RoomIdRoute, RoomInfo
     from webcast_proto.signing import Signer
+    from webcast_transports._options import WireTap
 
 __all__ = ["EventHandler", "SyncEventStream", "SyncTikTokLiveClient"]
 
@@ -183,6 +184,10 @@ class SyncTikTokLiveClient:
             API; plus the sign server's route with an ``EulerSigner``).
         seed: seeds the client's random numbers (backoff jitter, device and enter ids), for
             reproducible runs.
+        wire_tap: called with a :class:`~webcast_proto.recording.WireRecord` for every fetch body
+            and push frame, both ways, and the socket's opening and closing (``webcast record``
+            writes them to a file, ``docs/recordings.md``); it runs in the connection's task and
+            should be quick. What it raises goes to ``error`` handlers.
 
     Raises:
         ValueError: a bad username, proxy URL or option value; neither ``unique_id`` nor ``room_id``.
@@ -217,6 +222,7 @@ class SyncTikTokLiveClient:
         registry: ConverterRegistry | None = None,
         room_id_routes: Sequence[RoomIdRoute] | None = None,
         seed: int | None = None,
+        wire_tap: WireTap | None = None,
     ) -> None:
         if unique_id is None and room_id is None:
             raise ValueError("SyncTikTokLiveClient needs a unique_id (username) or a room_id")
@@ -232,6 +238,9 @@ class SyncTikTokLiveClient:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
             raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {type(reconnect).__name__}")
+        if wire_tap is not None and not callable(wire_tap):
+            raise TypeError(f"wire_tap must be callable, got {type(wire_tap).__name__}")
+        self._wire_tap = wire_tap
         self._rng = random.Random(seed)
         self._unique_id = "" if unique_id is None else http.normalize_unique_id(unique_id)
         self._room_id = room_id
@@ -621,6 +630,7 @@ class SyncTikTokLiveClient:
                 websocket_headers=self._websocket_headers,
                 cookies=tuple(self._session_cookies().items()),
                 authenticate_websocket=self._authenticate_websocket,
+                wire_tap=self._wire_tap,
             ),
             cookies=self._cookies,
             interrupt=interrupt,
