@@ -299,6 +299,38 @@ def test_header_count_ignores_header_bytes_in_the_payload() -> None:
     assert len(codec.parse_push_frame(data, limits=Limits(max_frame_headers=2)).headers) == 2
 
 
+@pytest.mark.parametrize(
+    ("overlong", "what"),
+    [
+        (b"\xaa\x00", "headers"),  # field 5, wire type 2, written in two bytes: upb accepts it
+        (b"\xaa\x80\x80\x80\x00", "headers"),  # in five
+    ],
+)
+def test_headers_with_overlong_tags_are_counted(overlong: bytes, what: str) -> None:
+    """A tag written as an overlong varint still starts an entry: the count cannot be dodged that way.
+
+    (The count's pre-check looks for the tag's first byte; an overlong tag's first byte is the tag
+    with the continuation bit set.)
+    """
+    flood = (overlong + b"\x00") * 100
+    assert len(pb.WebcastPushFrame.FromString(flood).headers) == 100  # upb's reading
+    with pytest.raises(RemoteProtocolError, match=f"more than max_frame_headers=99 {what}"):
+        codec.parse_push_frame(flood, limits=Limits(max_frame_headers=99))
+    assert len(codec.parse_push_frame(flood, limits=Limits(max_frame_headers=100)).headers) == 100
+
+
+def test_messages_and_route_params_with_overlong_tags_are_counted() -> None:
+    """The same holds for a fetch result's messages (tag 0a) and route params (tag 3a)."""
+    messages = b"\x8a\x00\x00" * 50
+    with pytest.raises(RemoteProtocolError, match="more than max_messages_per_frame=49 messages"):
+        codec.parse_fetch_result(messages, limits=Limits(max_messages_per_frame=49))
+    assert len(codec.parse_fetch_result(messages, limits=Limits(max_messages_per_frame=50)).messages) == 50
+    params = b"".join(b"\xba\x00" + bytes([5, 0x0A, 3]) + b"k%02d" % i for i in range(50))
+    with pytest.raises(RemoteProtocolError, match="more than max_route_params=49 route params"):
+        codec.parse_fetch_result(params, limits=Limits(max_route_params=49))
+    assert len(codec.parse_fetch_result(params, limits=Limits(max_route_params=50)).route_params) == 50
+
+
 def test_headers_inside_unknown_groups_or_with_another_wire_type_are_not_counted() -> None:
     """Field-5 entries nested in an unknown group, or field 5 as a varint, are not headers to upb either."""
     empty_header = _key(5, 2) + _varint(0)
@@ -457,11 +489,16 @@ def test_one_walk_counts_messages_and_route_params_together() -> None:
 
 # The wire walk only decides counts: for any top-level wire data it refuses only what upb refuses, and
 # within the bounds it accepts what upb accepts (with the counts upb finds).
-_counted_entry = st.sampled_from([1, 5, 7]).flatmap(
-    lambda n: st.sampled_from([b"", b"\x0a\x01k", b"\x0a\x01k\x12\x01v", b"\x0a\x01j"]).map(
-        lambda value: _key(n, 2) + _varint(len(value)) + value
-    )
-)
+def _overlong(key: bytes, extra: int) -> bytes:
+    """``key`` (a one-byte varint) written in ``1 + extra`` bytes, as upb also accepts."""
+    return key if not extra else bytes([key[0] | 0x80]) + b"\x80" * (extra - 1) + b"\x00"
+
+
+_counted_entry = st.tuples(
+    st.sampled_from([1, 5, 7]),
+    st.sampled_from([b"", b"\x0a\x01k", b"\x0a\x01k\x12\x01v", b"\x0a\x01j"]),
+    st.sampled_from([0, 0, 0, 1, 4]),
+).map(lambda t: _overlong(_key(t[0], 2), t[2]) + _varint(len(t[1])) + t[1])
 _wire_field = st.one_of(
     _counted_entry,
     _counted_entry,
