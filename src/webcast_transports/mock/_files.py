@@ -1,4 +1,5 @@
-"""Scenario files: JSON describing rooms, history and a timeline (format in docs/mock-server.md).
+"""Scenario files: JSON describing rooms, history and a timeline (format in docs/mock-server.md),
+or a recording made by ``webcast record`` (docs/recordings.md), played again.
 
 Messages are written as calls of the fixture builders (``{"type": "chat", "comment": "hi"}`` is
 ``fixtures.chat(comment="hi")``), as a few conveniences (a whole gift streak, a realistic mix), or
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from webcast_proto import fixtures
 from webcast_proto._pb import webcast_pb2 as pb
+from webcast_proto.recording import RecordingError
 from webcast_transports.mock._builtin import BUILTIN_SCENARIOS, builtin_scenario
+from webcast_transports.mock._recorded import is_recording, scenario_from_recording
 from webcast_transports.mock._rooms import Room
 from webcast_transports.mock._scenarios import (
     Action,
@@ -288,10 +291,11 @@ def scenario_from_json(
 
 
 def load_scenario(source: str | Path) -> tuple[Scenario, list[Room]]:
-    """A built-in scenario by name, or a scenario file (JSON) by path.
+    """A built-in scenario by name, a scenario file (JSON) or a recording (JSON Lines) by path.
 
     Returns:
-        The scenario and the rooms the file defines (none for a built-in).
+        The scenario and the rooms the file defines (none for a built-in; the recorded room for a
+        recording).
 
     Raises:
         ValueError: unknown name, unreadable or malformed file.
@@ -300,12 +304,18 @@ def load_scenario(source: str | Path) -> tuple[Scenario, list[Room]]:
         return builtin_scenario(source), []
     path = Path(source)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        if is_recording(data):
+            try:
+                return scenario_from_recording(data, name=path.name)
+            except RecordingError as exc:
+                raise ValueError(f"{path}: {exc.message}") from exc
+        document = json.loads(data.decode("utf-8"))
     except OSError as exc:
         known = ", ".join(sorted(BUILTIN_SCENARIOS))
         raise ValueError(
             f"{source}: neither a built-in scenario ({known}) nor a readable file: {exc}"
         ) from exc
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not JSON: {exc}") from exc
     return scenario_from_json(document, where=path.name)
