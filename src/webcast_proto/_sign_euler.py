@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from webcast_proto._checks import CONTROL_CHARS
-from webcast_proto._errors import APIError, SignerError
+from webcast_proto._errors import APIError, SignerError, UnexpectedResponse
 from webcast_proto._http_common import (
     Request,
     as_int,
@@ -407,6 +407,8 @@ class EulerSigner:
                 raise APIError(
                     scrub(exc.message, self._secrets), api_code=exc.api_code, status_code=200
                 ) from None
+            except UnexpectedResponse as exc:  # a malformed TikTok answer is a sign-server failure
+                raise SignerError(exc.message, status_code=200) from None
         return ChatSent(raw=data if isinstance(data, dict) else {})
 
 
