@@ -820,25 +820,39 @@ def test_introspection() -> None:
 # Any interleaving (hypothesis)
 # --------------------------------------------------------------------------------------------
 
-_PAYLOADS = st.sampled_from(["ok", "ok-poll", "end", "garbage", "dup"])
+_PAYLOADS = st.sampled_from(["ok", "ok-poll", "end", "garbage", "dup", "replay"])
+_MACHINE_WINDOW = 8  # small, so that the dedup memory fills up and its bound is exercised
+
+
+def _reachable(before: State, after: State) -> bool:
+    """Whether one call can move ``before`` to ``after``: no move, or one entry of TRANSITIONS."""
+    return before is after or any(TRANSITIONS.get((before, i)) is after for i in Input)
 
 
 class ClientMachine(RuleBasedStateMachine):
-    """Random interleavings of every call, good and bad data, and time: only our typed errors come out,
-    a refused call changes nothing, peer garbage leaves DISCONNECTED, and no msg_id is delivered twice."""
+    """Random interleavings of every call, good and bad data, replays and time: only our typed errors
+    come out, a refused call changes nothing, peer garbage leaves DISCONNECTED, every move is an entry of
+    TRANSITIONS, no msg_id is delivered twice (replays of recent ids after a resume included), the
+    deadline never moves back within a state and nothing is left overdue after a tick, and the dedup
+    memory stays within max_dedup_window."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.conn = new(liveness_timeout=20.0)
+        self.conn = new(liveness_timeout=20.0, limits=Limits(max_dedup_window=_MACHINE_WINDOW))
         self.now = T0
         self.next_msg_id = 1
         self.delivered: list[int] = []
+        self.moves: list[tuple[State, State]] = []
+        self.seen: tuple[State, float | None] = (self.conn.state, None)
 
     def _messages(self, kind: str) -> list[fx.WebcastMessage | pb.BaseProtoMessage]:
         if kind == "end":
             return [fx.chat(msg_id=self._id()), fx.control(action=3, msg_id=self._id())]
         if kind == "dup":
             return [fx.chat(msg_id=max(self.next_msg_id - 1, 1))]
+        if kind == "replay":  # a resume's overlap: the most recent ids again, then a new one
+            recent = self.delivered[-(_MACHINE_WINDOW // 2) :]
+            return [*(fx.chat(msg_id=msg_id) for msg_id in recent), fx.like(msg_id=self._id())]
         return [fx.chat(msg_id=self._id()), fx.like(msg_id=self._id())]
 
     def _id(self) -> int:
@@ -854,7 +868,9 @@ class ClientMachine(RuleBasedStateMachine):
             return
         except RemoteProtocolError:
             assert self.conn.state is State.DISCONNECTED
+            self.moves.append((before, self.conn.state))
             return
+        self.moves.append((before, self.conn.state))
         events = result.events if isinstance(result, FetchOutcome) else result
         if isinstance(events, list):
             self.delivered += [e.msg_id for e in events if isinstance(e, MessageEvent)]
@@ -893,6 +909,8 @@ class ClientMachine(RuleBasedStateMachine):
     def time_passes(self, seconds: float) -> None:
         self.now += seconds
         self._call(lambda: self.conn.tick(self.now))
+        deadline = self.conn.next_deadline()
+        assert deadline is None or deadline > self.now, "tick left something overdue"
         self.conn.request_to_send()
 
     @rule()
@@ -907,6 +925,26 @@ class ClientMachine(RuleBasedStateMachine):
     def deadline_is_consistent(self) -> None:
         deadline = self.conn.next_deadline()
         assert deadline is None or self.conn.state in (State.STREAMING, State.POLLING)
+
+    @invariant()
+    def every_move_is_in_the_table(self) -> None:
+        assert all(_reachable(before, after) for before, after in self.moves), self.moves
+        self.moves.clear()
+
+    @invariant()
+    def deadline_never_moves_back_within_a_state(self) -> None:
+        state, deadline = self.conn.state, self.conn.next_deadline()
+        last_state, last_deadline = self.seen
+        if state is last_state and deadline is not None and last_deadline is not None:
+            assert deadline >= last_deadline
+        self.seen = (
+            state,
+            deadline if deadline is not None else last_deadline if state is last_state else None,
+        )
+
+    @invariant()
+    def dedup_memory_is_bounded(self) -> None:
+        assert len(self.conn._sieve._dedup) <= _MACHINE_WINDOW
 
 
 ClientMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
