@@ -96,7 +96,7 @@ def ensure_atheris() -> str | None:
     return detail[-1] if detail else f"pip exited with status {result.returncode}"
 
 
-def run_target(target: str, seconds: int, *, verbose: bool, strict: bool) -> Outcome:
+def run_target(target: str, seconds: int, *, verbose: bool, strict: bool, seed: int | None) -> Outcome:
     """Fuzz ``target`` for ``seconds`` seconds; returns its numbers."""
     work = WORK / "corpus" / target
     artifacts = WORK / "artifacts"
@@ -114,6 +114,7 @@ def run_target(target: str, seconds: int, *, verbose: bool, strict: bool) -> Out
         f"-max_len={MAX_LEN[target]}",
         f"-artifact_prefix={artifacts}/{target}-",
         "-print_final_stats=1",
+        *([f"-seed={seed}"] if seed is not None else []),
         str(work),
         str(HERE / "corpus" / target),
     ]
@@ -148,6 +149,23 @@ def run_target(target: str, seconds: int, *, verbose: bool, strict: bool) -> Out
     )
 
 
+def report_finding(outcome: Outcome) -> None:
+    """Print what a finding needs to be reproduced where its files are gone (a CI machine)."""
+    log = WORK / "logs" / f"{outcome.target}.log"
+    lines = log.read_text(errors="replace").splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if "Uncaught Python exception" in line), max(len(lines) - 40, 0)
+    )
+    sys.stdout.write(f"fuzz: {outcome.target} found something; libFuzzer's report:\n")
+    sys.stdout.write("".join(f"    {line}\n" for line in lines[start : start + 60]))
+    artifact = Path(outcome.finding or "")
+    if artifact.is_file():
+        data = artifact.read_bytes()
+        if len(data) <= 4096:
+            sys.stdout.write(f"fuzz: the input ({len(data)} bytes, hex): {data.hex()}\n")
+        sys.stdout.write(f"fuzz: replay with: python -bb fuzz/fuzz.py {outcome.target} {artifact}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -161,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="tolerate no known issue (targets.KNOWN_ISSUES) either"
     )
+    parser.add_argument("--seed", type=int, help="libFuzzer's random seed (default: a new one each run)")
     args = parser.parse_args(argv)
     targets = tuple(args.target or TARGETS)
     if args.seconds < len(targets):
@@ -174,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         sys.stdout.write(f"fuzz: {target} for {share} s …\n")
         sys.stdout.flush()
-        outcome = run_target(target, share, verbose=args.verbose, strict=args.strict)
+        outcome = run_target(target, share, verbose=args.verbose, strict=args.strict, seed=args.seed)
         outcomes.append(outcome)
         sys.stdout.write(
             f"fuzz: {target}: {outcome.executions} executions in {outcome.seconds} s, "
@@ -189,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(found)} with findings\n"
     )
     for outcome in found:
-        sys.stdout.write(f"fuzz: replay with: python -bb fuzz/fuzz.py {outcome.target} {outcome.finding}\n")
+        report_finding(outcome)
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
     return 1 if found else 0

@@ -224,6 +224,10 @@ HTTP_HEADER_NAMES: Final = (
     "Set-Cookie",
 )
 
+# A repeated body stops here: past LIMITS.max_http_body_size (refused at once) but well within the
+# default limit, under which a parser doing more than linear work on it takes seconds, not ms.
+_MAX_REPEATED_BODY: Final = 256 * 1024
+
 _STATUSES: Final = (200, 101, 429, 403, 401, 402, 404, 500, 503, 301, 204, 400)
 
 
@@ -235,10 +239,17 @@ class HTTPCase:
     response: Response
 
 
-def encode_http_case(parser: str, status: int, headers: Sequence[tuple[str, str]], body: bytes) -> bytes:
-    """The input bytes :func:`decode_http_case` reads back as this case (for seeds)."""
+def encode_http_case(
+    parser: str, status: int, headers: Sequence[tuple[str, str]], body: bytes, *, repeat: int = 0
+) -> bytes:
+    """The input bytes :func:`decode_http_case` reads back as this case (for seeds).
+
+    ``repeat`` (0-7) asks for the body ``2 ** repeat`` times over (up to the fuzz body limit): how a
+    small input makes a large body, to find parsing work that grows faster than the body.
+    """
     names = [name for name, _ in HTTP_PARSERS]
-    out = bytearray((names.index(parser), _STATUSES.index(status) if status in _STATUSES else 0xFF))
+    first = names.index(parser) | repeat << 5
+    out = bytearray((first, _STATUSES.index(status) if status in _STATUSES else 0xFF))
     if status not in _STATUSES:
         out += status.to_bytes(2, "big")
     out.append(len(headers))
@@ -262,6 +273,7 @@ def decode_http_case(data: bytes) -> HTTPCase | None:
     if len(data) < 3:
         return None
     parser = data[0] % len(HTTP_PARSERS)
+    repeat = 1 << (data[0] >> 5)
     pos = 2
     if data[1] < len(_STATUSES):
         status = _STATUSES[data[1]]
@@ -285,7 +297,8 @@ def decode_http_case(data: bytes) -> HTTPCase | None:
         size = data[pos] if pos < len(data) else 0
         raw, pos = _take(data, pos + 1, size)
         headers.append((name, raw.decode("utf-8", errors="replace")))
-    return HTTPCase(parser, Response(status, tuple(headers), data[pos:]))
+    body = data[pos:] if repeat == 1 else (data[pos:] * repeat)[:_MAX_REPEATED_BODY]
+    return HTTPCase(parser, Response(status, tuple(headers), body))
 
 
 def target_http(data: bytes) -> None:
