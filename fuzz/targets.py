@@ -28,7 +28,6 @@ from webcast_proto import (
     EulerSigner,
     HTTPError,
     Limits,
-    LocalProtocolError,
     RemoteProtocolError,
     Request,
     Response,
@@ -482,17 +481,7 @@ class KnownIssue:
     function: str
 
 
-KNOWN_ISSUES: Final = (
-    KnownIssue(
-        "test_legacy_signer_malformed_signed_url", ValueError, "_sign_legacy.py", "parse_sign_response"
-    ),
-    KnownIssue("test_euler_signer_malformed_signed_url", ValueError, "_sign_euler.py", "parse_sign_response"),
-    KnownIssue("test_server_malformed_request_url", ValueError, "server.py", "_query"),
-    # drive() drains data_to_send() after every call, so a full outbox is never the caller's doing.
-    KnownIssue(
-        "test_ack_past_max_pending_bytes_is_the_peers_fault", LocalProtocolError, "_outbox.py", "check_room"
-    ),
-)
+KNOWN_ISSUES: Final[tuple[KnownIssue, ...]] = ()
 
 
 def known_issue(exc: BaseException) -> KnownIssue | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from webcast_proto._checks import CONTROL_CHARS, merge_headers
 from webcast_proto._errors import LocalProtocolError, RateLimited, SignatureRequired, SignerError
@@ -47,6 +47,7 @@ __all__ = [
     "parse_cookie_pairs",
     "raise_for_sign_status",
     "scrub",
+    "signed_url_parts",
     "strip_signature_params",
 ]
 
@@ -100,6 +101,29 @@ class Signer(Protocol):
     def parse_sign_response(self, response: Response) -> SignedUrl:
         """The signature from the sign server's answer to :meth:`sign_request`'s request."""
         ...
+
+
+def signed_url_parts(url: str, what: str) -> SplitResult:
+    """The parts of a sign server's ``signedUrl``, which must be an absolute http(s) URL.
+
+    Args:
+        url: the URL the sign server returned (peer data).
+        what: the route, for the message.
+
+    Returns:
+        ``urlsplit(url)``.
+
+    Raises:
+        SignerError: the URL does not parse (``urlsplit`` refuses e.g. ``https://[host``) or is not
+            http(s).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https"):
+        raise SignerError(f"{what}: sign server answer has no usable signedUrl", status_code=200)
+    return parts
 
 
 def strip_signature_params(url: str) -> str:

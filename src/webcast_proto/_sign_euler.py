@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 from webcast_proto._checks import CONTROL_CHARS
 from webcast_proto._errors import APIError, SignerError, UnexpectedResponse
@@ -37,6 +37,7 @@ from webcast_proto._sign_common import (
     parse_cookie_pairs,
     raise_for_sign_status,
     scrub,
+    signed_url_parts,
     strip_signature_params,
 )
 from webcast_proto._webcast_api import ChatSent, chat_sent
@@ -201,10 +202,9 @@ class EulerSigner:
         body = load_sign_json(response, limits=self.limits, what=what, secrets=self._secrets)
         answer = body.get("response")
         signed_url = as_str(json_get(answer, "signedUrl"))
-        if urlsplit(signed_url).scheme not in ("http", "https"):
-            raise SignerError(f"{what}: sign server answer has no usable response.signedUrl", status_code=200)
+        parts = signed_url_parts(signed_url, what)
         tokens = json_get(answer, "tokens")
-        has_ms_token = any(k == "msToken" for k, _ in parse_qsl(urlsplit(signed_url).query))
+        has_ms_token = any(k == "msToken" for k, _ in parse_qsl(parts.query))
         if not has_ms_token and not (isinstance(tokens, dict) and tokens):
             raise SignerError(f"{what}: sign server answer has no tokens (no msToken)", status_code=200)
         user_agent = as_str(json_get(answer, "userAgent")) or None

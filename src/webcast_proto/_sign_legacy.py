@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from webcast_proto._checks import CONTROL_CHARS, check_base_url, merge_headers
 from webcast_proto._errors import SignerError
@@ -18,6 +18,7 @@ from webcast_proto._sign_common import (
     SignedUrl,
     check_user_agent,
     load_sign_json,
+    signed_url_parts,
     strip_signature_params,
 )
 from webcast_proto.config import DEFAULT_LIMITS, Limits
@@ -96,8 +97,7 @@ class LegacySigner:
         what = "sign_url (old)"
         body = load_sign_json(response, limits=self.limits, what=what, secrets=())
         signed_url = as_str(body.get("signedUrl"))
-        if urlsplit(signed_url).scheme not in ("http", "https"):
-            raise SignerError(f"{what}: sign server answer has no usable signedUrl", status_code=200)
+        signed_url_parts(signed_url, what)
         user_agent = as_str(body.get("User-Agent")) or None
         if user_agent is not None and CONTROL_CHARS.search(user_agent):
             raise SignerError(

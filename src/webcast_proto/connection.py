@@ -591,6 +591,13 @@ class ClientConnection:
         # and stand in when the result leaves them empty.
         internal_ext = result.internal_ext or headers.get(codec.HEADER_IM_INTERNAL_EXT, "")
         outbound = [codec.encode_ack(frame.log_id, internal_ext)] if result.need_ack else []
+        if outbound and len(outbound[0]) > self._limits.max_pending_bytes:
+            # The ack echoes the server's internal_ext (SPEC.md §4.3): its size is the peer's doing.
+            raise RemoteProtocolError(
+                f"an ack of {len(outbound[0])} bytes is over max_pending_bytes="
+                f"{self._limits.max_pending_bytes}",
+                close_code=1009,
+            )
         self._outbox.check_room(outbound)  # before anything is consumed, so a refusal loses nothing
         self._remember_position(result.cursor or headers.get(codec.HEADER_IM_CURSOR, ""), internal_ext)
         events: list[Event] = []

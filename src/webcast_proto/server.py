@@ -525,8 +525,16 @@ class ServerConnection:
 
 
 def _query(url: str) -> dict[str, str]:
-    """A URL's query as a dict; a repeated key keeps its first value."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+    """A URL's query as a dict; a repeated key keeps its first value.
+
+    Raises:
+        RemoteProtocolError: the client's URL does not parse (``urlsplit`` refuses e.g. ``http://[x``).
+    """
+    try:
+        query = urlsplit(url).query
+    except ValueError as exc:
+        raise RemoteProtocolError(f"unparsable request URL: {exc}") from None
+    return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
 _CLIENT_HANDLERS: Final[Mapping[str, Callable[[ServerConnection, pb.WebcastPushFrame], ClientFrame]]] = (

@@ -27,7 +27,6 @@ from webcast_proto import (
     ClientConnection,
     EulerSigner,
     HTTPError,
-    LocalProtocolError,
     RemoteProtocolError,
     Request,
     Response,
@@ -100,7 +99,7 @@ def test_known_issues_each_have_a_regression_test() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Findings: sign server answers (fix belongs to _sign_legacy.py / _sign_euler.py)
+# Findings: sign server answers (fixed in _sign_common.signed_url_parts)
 # --------------------------------------------------------------------------------------------
 
 # Found by the "http" target in its first seconds: a signedUrl whose host opens an IPv6 literal it
@@ -108,9 +107,6 @@ def test_known_issues_each_have_a_regression_test() -> None:
 BAD_SIGNED_URL = "https://[webcast.tiktok.com/webcast/im/fetch/?msToken=abc"
 
 
-@pytest.mark.xfail(
-    raises=ValueError, strict=True, reason="open: _sign_legacy.py lets urlsplit's ValueError through"
-)
 def test_legacy_signer_malformed_signed_url() -> None:
     """An unparsable signedUrl from the old sign server is a SignerError (an HTTPError), not ValueError."""
     body = json.dumps({"signedUrl": BAD_SIGNED_URL, "User-Agent": "UA", "msToken": "abc"}).encode()
@@ -118,9 +114,6 @@ def test_legacy_signer_malformed_signed_url() -> None:
         LegacySigner().parse_sign_response(Response(200, (("Content-Type", "application/json"),), body))
 
 
-@pytest.mark.xfail(
-    raises=ValueError, strict=True, reason="open: _sign_euler.py lets urlsplit's ValueError through"
-)
 def test_euler_signer_malformed_signed_url() -> None:
     """The same signedUrl from Euler Stream is a SignerError (an HTTPError), not ValueError."""
     answer = {"signedUrl": BAD_SIGNED_URL, "userAgent": "UA", "tokens": {"msToken": "abc"}}
@@ -130,13 +123,10 @@ def test_euler_signer_malformed_signed_url() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Findings: the mock side's ServerConnection (fix belongs to server.py)
+# Findings: the mock side's ServerConnection (fixed in server._query)
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    raises=ValueError, strict=True, reason="open: server.py _query lets urlsplit's ValueError through"
-)
 def test_server_malformed_request_url() -> None:
     """A client's request or socket URL that urllib cannot split is a RemoteProtocolError for the server.
 
@@ -151,7 +141,7 @@ def test_server_malformed_request_url() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Findings: the client connection (fix belongs to connection.py)
+# Findings: the client connection (fixed in ClientConnection._on_msg_frame)
 # --------------------------------------------------------------------------------------------
 
 
@@ -172,11 +162,6 @@ def oversized_ack_frame() -> bytes:
     )
 
 
-@pytest.mark.xfail(
-    raises=LocalProtocolError,
-    strict=True,
-    reason="open: connection.py blames the caller (LocalProtocolError) for an ack the peer made too big",
-)
 def test_ack_past_max_pending_bytes_is_the_peers_fault() -> None:
     """A frame whose ack alone passes max_pending_bytes is a RemoteProtocolError, even when the caller
     drains data_to_send() after every call (found by review of the "connection" target's contract).
@@ -184,7 +169,7 @@ def test_ack_past_max_pending_bytes_is_the_peers_fault() -> None:
     The ack echoes the fetch result's internal_ext (SPEC.md §4.3), which the peer chooses and which
     may inflate to max_decompressed_size (8 MiB) past max_pending_bytes (1 MiB). The connection
     raises LocalProtocolError ("drain data_to_send() after every call") and stays STREAMING, telling a
-    well-behaved caller it has a bug.
+    well-behaved caller it had a bug. Now a reply too big for an empty queue is the peer's doing.
     """
     conn = _streaming_client()
     frame = oversized_ack_frame()
