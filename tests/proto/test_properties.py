@@ -1039,14 +1039,6 @@ _PARSERS: Final[dict[str, tuple[Parse, str | None, tuple[type[Exception], ...]]]
 """Each parser (called on a Response and Limits), the body shape it reads, and the exact families
 its docstring lists."""
 
-# Open findings of the fuzz work, held as strict xfails in tests/proto/test_fuzz_regressions.py
-# (test_*_signer_malformed_signed_url): a signedUrl that urlsplit cannot read (an unclosed IPv6
-# bracket) escapes the signers as ValueError. These entries go when that fix lands.
-_KNOWN_OPEN: Final[dict[str, type[Exception]]] = {
-    "EulerSigner.parse_sign_response + apply_signature": ValueError,
-    "LegacySigner.parse_sign_response + apply_signature": ValueError,
-}
-
 
 @pytest.mark.parametrize("parser", sorted(_PARSERS))
 @settings(max_examples=100, deadline=None)
@@ -1058,9 +1050,6 @@ def test_http_parsers_raise_only_their_families(parser: str, data: st.DataObject
     response = data.draw(responses_for(shape))
     _, error = _outcome(lambda: parse(response, limits))
     if error is None:
-        return
-    known = _KNOWN_OPEN.get(parser)
-    if known is not None and type(error) is known and "IPv6" in str(error):
         return
     assert isinstance(error, families), f"{parser} raised {error!r}"
     assert isinstance(error, WebcastError)
