@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from webcast_proto import (
+    CaptchaRequired,
     ClientConnection,
     EulerSigner,
     HTTPError,
@@ -35,6 +36,7 @@ from webcast_proto import (
     codec,
 )
 from webcast_proto import fixtures as fx
+from webcast_proto.http import SIGI_STATE_PATTERN, parse_live_page
 from webcast_proto.signing import LegacySigner
 
 if TYPE_CHECKING:
@@ -177,3 +179,32 @@ def test_ack_past_max_pending_bytes_is_the_peers_fault() -> None:
     with pytest.raises(RemoteProtocolError, match="max_pending_bytes"):
         conn.receive_ws_message(frame, NOW)
     assert conn.state is State.DISCONNECTED
+
+
+# --------------------------------------------------------------------------------------------
+# Findings: the live page's SIGI_STATE lookup (fixed in _room_lookup._sigi_state_text)
+# --------------------------------------------------------------------------------------------
+
+
+def test_live_page_full_of_opening_tags_is_parsed_in_linear_time() -> None:
+    """A page of many ``<script`` openings and no SIGI_STATE is refused as a block page.
+
+    As one regex the lookup rescanned the page from every opening tag: 160 KB took 26 s, so this
+    1.6 MB page would not finish in any test run. Now it is two linear scans.
+    """
+    page = ("<script " * 200_000).encode()
+    with pytest.raises(CaptchaRequired, match="no SIGI_STATE"):
+        parse_live_page(Response(200, (("Content-Type", "text/html"),), page))
+
+
+@pytest.mark.parametrize("attributes", ['id="SIGI_STATE" type="application/json"', "ID='SIGI_STATE'"])
+def test_live_page_lookup_finds_the_first_complete_script(attributes: str) -> None:
+    """The two-step lookup reads what the documented pattern reads: the first SIGI_STATE script that
+    is closed, case-insensitively."""
+    state = '{"LiveRoom": {"liveRoomUserInfo": {"user": {"roomId": "7", "uniqueId": "a", "status": 2}}}}'
+    html = f"<html><SCRIPT {attributes}>{state}</Script><script>x</script></html>"
+    found = parse_live_page(Response(200, (("Content-Type", "text/html"),), html.encode()))
+    assert found.room_id == 7
+    match = SIGI_STATE_PATTERN.search(html)
+    assert match is not None
+    assert match.group(1) == state
