@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from webcast_proto import codec
+from webcast_proto._dedup import convert_within
 from webcast_proto._errors import RemoteProtocolError
 from webcast_proto.config import DEFAULT_LIMITS
 from webcast_proto.convert import default_registry
@@ -26,20 +27,21 @@ __all__ = ["decode_fetch_response", "decode_push_frame", "events_from_fetch_resu
 
 
 def events_from_fetch_result(
-    result: pb.ProtoMessageFetchResult, *, registry: ConverterRegistry
+    result: pb.ProtoMessageFetchResult, *, registry: ConverterRegistry, limits: Limits = DEFAULT_LIMITS
 ) -> list[Event]:
     """Convert every message of a fetch result, in order.
 
     Args:
         result: a parsed fetch result (from the codec).
         registry: the converters to use.
+        limits: ``max_message_size`` applies: a larger message is not parsed.
 
     Returns:
         One event per message: its converter's event, ``UnknownMessage`` for a method without
-        converter, or ``ProtocolWarning`` for a payload that does not parse.
+        converter, or ``ProtocolWarning`` for a payload that does not parse or is too large.
     """
-    convert = registry.convert
-    return [convert(message) for message in result.messages]
+    max_size = limits.max_message_size
+    return [convert_within(registry, message, max_size) for message in result.messages]
 
 
 def decode_push_frame(
@@ -65,7 +67,9 @@ def decode_push_frame(
     if frame.payload_type != codec.PAYLOAD_TYPE_MSG:
         return []
     result = codec.fetch_result_from_frame(frame, limits=limits)
-    return events_from_fetch_result(result, registry=default_registry() if registry is None else registry)
+    return events_from_fetch_result(
+        result, registry=default_registry() if registry is None else registry, limits=limits
+    )
 
 
 def decode_fetch_response(
@@ -92,4 +96,6 @@ def decode_fetch_response(
             f"im/fetch body of {len(body)} bytes exceeds max_http_body_size={limits.max_http_body_size}"
         )
     result = codec.parse_fetch_result(body, limits=limits)
-    return events_from_fetch_result(result, registry=default_registry() if registry is None else registry)
+    return events_from_fetch_result(
+        result, registry=default_registry() if registry is None else registry, limits=limits
+    )

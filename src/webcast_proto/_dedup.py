@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from webcast_proto._timers import check_positive_int
-from webcast_proto.events import StreamEnd
+from webcast_proto.config import DEFAULT_MAX_MESSAGE_SIZE
+from webcast_proto.events import ProtocolWarning, StreamEnd
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
@@ -25,10 +26,27 @@ if TYPE_CHECKING:
     from webcast_proto.convert import ConverterRegistry
     from webcast_proto.events import Event
 
-__all__ = ["CONTROL_METHOD", "MessageDeduplicator", "MessageSieve"]
+__all__ = ["CONTROL_METHOD", "MessageDeduplicator", "MessageSieve", "convert_within"]
 
 # The method whose messages can end the stream (SPEC.md §1.9, §8 "Stream end").
 CONTROL_METHOD: Final = "WebcastControlMessage"
+
+
+def convert_within(registry: ConverterRegistry, message: pb.BaseProtoMessage, max_size: int) -> Event:
+    """``registry.convert(message)``, unless the message is larger than ``max_size`` bytes.
+
+    Its payload is then not parsed (``Limits.max_message_size``: parsing builds an object per
+    repeated entry, so a small gzip'd frame could otherwise cost hundreds of MB): the event is a
+    :class:`~webcast_proto.events.ProtocolWarning` in its place, as for a payload that does not parse.
+    """
+    size = message.ByteSize()  # computed by upb, without copying the payload
+    if size > max_size:
+        return ProtocolWarning(
+            message=f"message of {size} bytes exceeds max_message_size={max_size}; not parsed",
+            method=message.method,
+            msg_id=message.msg_id or None,
+        )
+    return registry.convert(message)
 
 
 class MessageDeduplicator:
@@ -100,9 +118,10 @@ class MessageSieve:
         capacity: the ``msg_id`` window (``Limits.max_dedup_window``).
         registry: converts one message to one event; never raises for peer data.
         wanted_methods: the methods to convert, or ``None`` for all.
+        max_message_size: ``Limits.max_message_size``: a larger message is not parsed.
     """
 
-    __slots__ = ("_dedup", "_registry", "_wanted")
+    __slots__ = ("_dedup", "_max_message_size", "_registry", "_wanted")
 
     def __init__(
         self,
@@ -110,9 +129,11 @@ class MessageSieve:
         capacity: int,
         registry: ConverterRegistry,
         wanted_methods: Collection[str] | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self._dedup = MessageDeduplicator(capacity)
         self._registry = registry
+        self._max_message_size = max_message_size
         self._wanted: frozenset[str] | None = None
         self.set_wanted(wanted_methods)
 
@@ -143,7 +164,7 @@ class MessageSieve:
                 continue
             if wanted is not None and message.method not in wanted:
                 continue
-            event = self._registry.convert(message)
+            event = convert_within(self._registry, message, self._max_message_size)
             events.append(event)
             if isinstance(event, StreamEnd):
                 return True

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_MAX_HTTP_BODY_SIZE",
     "DEFAULT_MAX_JSON_DEPTH",
     "DEFAULT_MAX_MESSAGES_PER_FRAME",
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "DEFAULT_MAX_PENDING_BYTES",
     "DEFAULT_MAX_ROUTE_PARAMS",
     "DEFAULT_SIGN_SERVER_URL",
@@ -70,6 +71,12 @@ DEFAULT_MAX_FRAME_HEADERS = 64
 # tag byte (":", frequent in URLs) more than 1024 times.
 DEFAULT_MAX_ROUTE_PARAMS = 1024
 
+# One message (BaseProtoMessage envelope with its payload) is ~0.3-3 KiB; gifts with their gift
+# struct reach ~10 KiB. A payload is parsed only under this size: an empty repeated entry takes 2 bytes
+# on the wire and becomes an object upb builds (~130 bytes), so 8 MiB of empty chat emotes made one
+# chat cost ~530 MB. At 256 KiB the worst case is ~17 MB, and no real message comes near.
+DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024
+
 # Dedup remembers this many msg_ids: at a very busy room's ~200 messages/s this is ~50 s of history,
 # more than any overlap between initial data, polling, the socket and a reconnect.
 DEFAULT_MAX_DEDUP_WINDOW = 10_000
@@ -95,6 +102,8 @@ class Limits:
         max_messages_per_frame: most messages one fetch result may carry.
         max_frame_headers: most headers one push frame may carry.
         max_route_params: most ``route_params`` entries one fetch result may carry.
+        max_message_size: largest message (envelope and payload) whose payload is parsed; a larger
+            one becomes a ``ProtocolWarning`` in its place.
         max_dedup_window: how many recent ``msg_id`` values are remembered to drop duplicates.
         max_pending_bytes: most outgoing bytes that may wait for ``data_to_send()``.
         max_http_body_size: largest HTTP response body the parsers accept.
@@ -109,6 +118,7 @@ class Limits:
     max_messages_per_frame: int = DEFAULT_MAX_MESSAGES_PER_FRAME
     max_frame_headers: int = DEFAULT_MAX_FRAME_HEADERS
     max_route_params: int = DEFAULT_MAX_ROUTE_PARAMS
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     max_dedup_window: int = DEFAULT_MAX_DEDUP_WINDOW
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     max_http_body_size: int = DEFAULT_MAX_HTTP_BODY_SIZE

@@ -302,6 +302,7 @@ class ClientConnection:
             capacity=limits.max_dedup_window,
             registry=default_registry() if registry is None else registry,
             wanted_methods=wanted_methods,
+            max_message_size=limits.max_message_size,
         )
         self._outbox = Outbox(limits.max_pending_bytes)
         self._upgrade_url = ""

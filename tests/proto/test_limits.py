@@ -49,7 +49,8 @@ from webcast_proto.config import (
     DEFAULT_MAX_ROUTE_PARAMS,
     Limits,
 )
-from webcast_proto.events import MessageEvent
+from webcast_proto.convert import default_registry
+from webcast_proto.events import Event, MessageEvent, ProtocolWarning
 from webcast_proto.http import (
     parse_check_alive_response,
     parse_fetch_response,
@@ -809,3 +810,66 @@ def test_json_depth_is_checked_before_parsing(name: str, monkeypatch: pytest.Mon
     with pytest.raises(RemoteProtocolError, match="max_json_depth"):
         parser.parse(response, DEFAULT_LIMITS)
     assert loads == []
+
+
+# --------------------------------------------------------------------------------------------
+# max_message_size
+# --------------------------------------------------------------------------------------------
+
+
+def _chat_with_empty_emotes(count: int, msg_id: int) -> pb.BaseProtoMessage:
+    chat = fx.chat("flood", msg_id=msg_id)
+    for _ in range(count):
+        chat.emotes.add()
+    return fx.wrap(chat)
+
+
+def test_message_size_at_and_past_the_bound() -> None:
+    """A message of exactly max_message_size bytes is converted; one byte more is a ProtocolWarning
+    in its place, naming the limit, while its neighbours are delivered."""
+    message = fx.wrap(fx.chat("hello " * 500, msg_id=501))
+    size = message.ByteSize()
+    neighbours = [fx.wrap(fx.like(msg_id=500)), fx.wrap(fx.like(msg_id=502))]
+    assert all(n.ByteSize() < size - 1 for n in neighbours)
+    result = fx.fetch_result([neighbours[0], message, neighbours[1]])
+    at = decode_fetch_response(codec.encode_fetch_result(result), limits=Limits(max_message_size=size))
+    assert [type(e).__name__ for e in at] == ["Like", "Chat", "Like"]
+    past = decode_fetch_response(codec.encode_fetch_result(result), limits=Limits(max_message_size=size - 1))
+    assert [type(e).__name__ for e in past] == ["Like", "ProtocolWarning", "Like"]
+    warning = past[1]
+    assert isinstance(warning, ProtocolWarning)
+    assert f"max_message_size={size - 1}" in warning.message
+    assert (warning.method, warning.msg_id) == ("WebcastChatMessage", 501)
+
+
+def test_message_size_stops_a_repeated_field_flood_in_a_small_frame() -> None:
+    """A chat of 400,000 empty emotes (~800 KB, a few KB gzip'd) never reaches its converter under
+    the default bound: parsing would build an object per emote (found by review of the fuzz targets)."""
+    converted: list[int] = []
+    registry = default_registry()
+    plain = default_registry()
+
+    def spy(message: pb.BaseProtoMessage) -> Event:
+        converted.append(message.msg_id)
+        return plain.convert(message)
+
+    registry.register("WebcastChatMessage", spy)
+    flood = _chat_with_empty_emotes(400_000, msg_id=601)
+    assert flood.ByteSize() > DEFAULT_LIMITS.max_message_size
+    frame = codec.encode_message_frame(
+        fx.fetch_result([flood, fx.wrap(fx.chat("fine", msg_id=602)), fx.wrap(fx.like(msg_id=603))])
+    )
+    assert len(frame) < 64 * 1024
+    events = decode_push_frame(frame, registry=registry)
+    assert [type(e).__name__ for e in events] == ["ProtocolWarning", "Chat", "Like"]
+    assert converted == [602]
+
+
+def test_message_size_applies_to_the_client_connection() -> None:
+    """The connection's sieve uses the same bound: the oversized message is a warning, the frame goes on."""
+    conn = streaming_client(Limits(max_message_size=DEFAULT_LIMITS.max_message_size))
+    flood = _chat_with_empty_emotes(200_000, msg_id=701)
+    frame = codec.encode_message_frame(fx.fetch_result([flood, fx.wrap(fx.like(msg_id=702))], cursor="d"))
+    events = conn.receive_ws_message(frame, NOW)
+    assert [type(e).__name__ for e in events] == ["ProtocolWarning", "Like"]
+    assert conn.state is State.STREAMING
