@@ -467,9 +467,11 @@ class RecordingReader:
         try:
             document = json.loads(raw)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise RecordingError(f"recording line {self._line}: not JSON: {exc}") from None
+            what = "not a webcast recording: " if self._header is None else ""
+            raise RecordingError(f"{what}recording line {self._line}: not JSON: {exc}") from None
         if not isinstance(document, dict):
-            raise RecordingError(f"recording line {self._line}: expected a JSON object")
+            what = "not a webcast recording: " if self._header is None else ""
+            raise RecordingError(f"{what}recording line {self._line}: expected a JSON object")
         fields = _Fields(document, self._line)
         if self._header is None:
             self._header = _parse_header(fields)

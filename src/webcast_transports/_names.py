@@ -72,9 +72,10 @@ def event_classes() -> tuple[type[Event], ...]:
     """
     latest: dict[tuple[str, str], type[Event]] = {}
     for cls in _walk(Event):
-        if cls not in _ABSTRACT:
-            latest[(cls.__module__, cls.__qualname__)] = cls
-    return tuple(latest.values())
+        latest[(cls.__module__, cls.__qualname__)] = cls
+    # The bases are left out after the merge: the unslotted first MessageEvent shares the slotted
+    # one's name, so filtering before it would let the first one in under that name.
+    return tuple(cls for cls in latest.values() if cls not in _ABSTRACT)
 
 
 def event_name(cls: type[Event]) -> str:

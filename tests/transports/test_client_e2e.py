@@ -35,7 +35,7 @@ from webcast_proto import (
 )
 from webcast_proto import Emote as EmoteEvent
 from webcast_proto.http import RoomStatus
-from webcast_proto.signing import LegacySigner
+from webcast_proto.signing import EulerSigner, LegacySigner
 from webcast_transports import SEED_EVENT_NAMES
 from webcast_transports.mock import (
     Ack,
@@ -408,6 +408,23 @@ def test_offline_and_unknown_rooms_are_refused(flavour: Flavour, serve: Serve, c
 
     flavour.run(body)
     assert collector.items == []
+
+
+def test_an_unknown_user_is_not_found_even_when_the_sign_server_route_fails_too(serve: Serve) -> None:
+    """With ``EulerSigner`` the sign server is the last room-id route; when the website said the
+    user does not exist, that is what ``connect()`` raises, not the sign server's own failure."""
+    server = serve(Room("jack"))
+    flavour = Flavour("asyncio")
+
+    async def body() -> None:
+        client = flavour.client(server, "nobody.here", signer=EulerSigner(endpoints=server.endpoints()))
+        async with client:
+            with pytest.raises(UserNotFound):
+                await client.connect()
+
+    flavour.run(body)
+    routes = [r.route for r in server.recorder.of(HttpRecord)]
+    assert routes[-1] != "live_page"  # the sign server's route was tried too
 
 
 def test_a_raising_handler_goes_to_error(flavour: Flavour, serve: Serve, collector: Collector) -> None:

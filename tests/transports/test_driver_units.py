@@ -227,6 +227,15 @@ def test_every_seed_name_resolves() -> None:
     assert class_for_name("error") is None
 
 
+def test_the_abstract_bases_have_no_name() -> None:
+    """``Event`` and ``MessageEvent`` are never delivered, so ``.on()`` refuses them (issue 6: the
+    unslotted first ``MessageEvent`` class once slipped in as ``messageEvent``)."""
+    assert "event" not in known_names()
+    assert "messageEvent" not in known_names()
+    with pytest.raises(ValueError, match="unknown event name 'messageEvent'"):
+        class_for_name("messageEvent")
+
+
 def test_names_are_generated_from_the_classes() -> None:
     """A name is the class name in lowerCamelCase, bar the seed's ``websocketConnected``; a new event
     class gets its name as soon as it exists."""

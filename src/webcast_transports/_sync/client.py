@@ -45,6 +45,7 @@ from webcast_proto import (
     HTTPError,
     LocalProtocolError,
     MessageEvent,
+    UserNotFound,
     WebcastError,
     WebSocketConnected,
     default_registry,
@@ -436,10 +437,15 @@ class SyncTikTokLiveClient:
         return {} if sid is None else dict.fromkeys(http.SESSION_COOKIE_NAMES, sid)
 
     def _lookup(self, http_client: SyncHTTP, *, refuse_offline: bool) -> int:
-        """The room id: the given one, or found by the routes (SPEC.md §2.2)."""
+        """The room id: the given one, or found by the routes (SPEC.md §2.2).
+
+        When every route fails, the failure raised is the first ``UserNotFound`` a route gave (the
+        most telling: a sign server's own error about the same user says less), else the last one.
+        """
         if self._room_id is not None:
             return self._room_id
         last: HTTPError | None = None
+        not_found: UserNotFound | None = None
         for route in self._room_id_routes:
             request = route.build_request(
                 unique_id=self._unique_id,
@@ -454,13 +460,15 @@ class SyncTikTokLiveClient:
             except HTTPError as exc:  # this route failed: the next may work (SPEC.md §2.2)
                 _log.info("@%s: room id route %r failed: %s", self._unique_id, route.name, exc.message)
                 last = exc
+                if not_found is None and isinstance(exc, UserNotFound):
+                    not_found = exc
                 continue
             if refuse_offline:
                 lookup.require_live()
             self._update(room_id=lookup.room_id)
             return lookup.room_id
         assert last is not None  # there is at least one route: checked when they are given
-        raise last
+        raise not_found or last
 
     def _fetch_room_info(self, http_client: SyncHTTP, room_id: int, *, require_live: bool) -> RoomInfo:
         request = http.build_room_info_request(

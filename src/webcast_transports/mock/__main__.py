@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, TextIO
@@ -82,7 +83,7 @@ def describe(server: MockWebcastServer, out: TextIO) -> None:
 
 
 def serve(ns: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
-    """Run the server described by parsed arguments until ``stop`` is set or Ctrl-C."""
+    """Run the server described by parsed arguments until ``stop`` is set, Ctrl-C or SIGTERM."""
     if ns.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -92,6 +93,9 @@ def serve(ns: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.E
         sys.stderr.write(f"error: {exc}\n")
         return 2
     stop = stop or threading.Event()
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:  # a process manager's stop is a clean stop
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
         with MockWebcastServer(rooms, host=ns.host, port=ns.port, options=options) as server:
             describe(server, out)
@@ -101,6 +105,9 @@ def serve(ns: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.E
     except OSError as exc:
         sys.stderr.write(f"error: cannot serve on {ns.host}:{ns.port}: {exc}\n")
         return 1
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 
