@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode
 
 from webcast_proto._checks import CONTROL_CHARS
-from webcast_proto._errors import APIError, SignerError, UnexpectedResponse
+from webcast_proto._errors import APIError, HTTPError, SignerError, UnexpectedResponse
 from webcast_proto._http_common import (
     Request,
     as_int,
@@ -401,14 +401,15 @@ class EulerSigner:
         body = load_sign_json(response, limits=self.limits, what=what, secrets=self._secrets)
         data = body.get("data")
         if isinstance(data, dict) and "status_code" in data:
+            error: HTTPError
             try:
                 return chat_sent(data, what=what, status=200)
             except APIError as exc:  # TikTok's text, quoted: scrub what it might echo back
-                raise APIError(
-                    scrub(exc.message, self._secrets), api_code=exc.api_code, status_code=200
-                ) from None
+                error = APIError(scrub(exc.message, self._secrets), api_code=exc.api_code, status_code=200)
             except UnexpectedResponse as exc:  # a malformed TikTok answer is a sign-server failure
-                raise SignerError(exc.message, status_code=200) from None
+                error = SignerError(exc.message, status_code=200)
+            # Raised outside the handler, so the unscrubbed original is not kept as its __context__.
+            raise error
         return ChatSent(raw=data if isinstance(data, dict) else {})
 
 
