@@ -307,13 +307,17 @@ def _drive_client(flavour: Any, server: MockWebcastServer, exposure: Exposure) -
             with pytest.raises(UserNotFound) as missing:
                 await nobody.connect()
             exposure.exception("connect() to an unknown user", missing.value)
-        unreachable = flavour.client(
-            server, "sol", session_id=SESSION_ID, endpoints=Endpoints.from_base_url("http://secrets.invalid")
-        )
-        async with unreachable:
-            with pytest.raises(ConnectError) as no_host:
-                await unreachable.connect()
-            exposure.exception("connect() to a host that does not resolve", no_host.value)
+        for where, base in (
+            ("a host that does not resolve", "http://secrets.invalid"),
+            ("a plain HTTP server over TLS", f"https://127.0.0.1:{server.port}"),
+        ):
+            unreachable = flavour.client(
+                server, "sol", session_id=SESSION_ID, signer=signer, endpoints=Endpoints.from_base_url(base)
+            )
+            async with unreachable:
+                with pytest.raises(ConnectError) as failed:
+                    await unreachable.connect()
+                exposure.exception(f"connect() to {where}", failed.value)
 
     flavour.run(body)
     for name, item in collector.items:
