@@ -12,18 +12,15 @@ import pty
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+import pytest
 from cli_support import FIXTURE, command, endpoints_file, environment, messages, run, serve, start
 
 from webcast_proto.recording import read_recording
 from webcast_transports.cli import main
 from webcast_transports.mock import Room
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pytest
 
 
 def _until_socket(process: subprocess.Popen[str]) -> list[str]:
@@ -199,3 +196,17 @@ def test_an_unwritable_recording_is_a_usage_error(tmp_path: Path, capsys: pytest
     """``-o`` somewhere that cannot be written: exit 2 before anything is contacted."""
     assert main(["record", "@someone", "-o", str(tmp_path / "no" / "such" / "dir.jsonl")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), where every write fails")
+def test_a_recording_that_cannot_be_written_stops_with_one_line(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A full disk: the tap's write fails, the command says so, disconnects and exits 1 — and leaves
+    a file it did not create alone."""
+    server = serve(request, Room("full.host", scenario="quiet"))
+    done = run("record", "@full.host", "-o", "/dev/full", "--endpoints", endpoints_file(tmp_path, server))
+    assert done.returncode == 1
+    assert done.stderr.startswith("webcast: cannot write /dev/full: ")
+    assert Path("/dev/full").exists()
+    assert server.room("full.host").open_sockets == 0

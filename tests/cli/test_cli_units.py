@@ -33,7 +33,13 @@ from webcast_proto.recording import (
 from webcast_proto.server import ServerConnection
 from webcast_transports import Reconnecting
 from webcast_transports.cli import build_parser, main
-from webcast_transports.cli._common import UsageError, client_options, describe_failure, load_endpoints
+from webcast_transports.cli._common import (
+    Redactor,
+    UsageError,
+    client_options,
+    describe_failure,
+    load_endpoints,
+)
 from webcast_transports.cli._live import event_names
 from webcast_transports.cli._output import (
     HumanPrinter,
@@ -254,3 +260,14 @@ def test_the_fixture_replays_in_process_as_in_a_process() -> None:
     events = [e for r in recording.records for _, e in live.feed(r)]
     assert live.finish(recording.end, 0.0) == []
     assert events[-1] == Disconnected(reason="stream_end", retryable=False)
+
+
+def test_the_redactor_hides_every_secret_in_text_and_logs() -> None:
+    """Longest first, short values ignored; a log record's message and traceback are redacted."""
+    import logging
+
+    redact = Redactor(["sess-abcdef", "key-123456", None, "ab"])
+    assert redact("a sess-abcdef and key-123456, ab") == "a <redacted> and <redacted>, ab"
+    record = logging.LogRecord("webcast.x", logging.INFO, __file__, 1, "sid %s", ("sess-abcdef",), None)
+    assert redact._redact_record(record)
+    assert record.getMessage() == "sid <redacted>"

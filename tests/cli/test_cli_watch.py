@@ -223,3 +223,23 @@ def test_ctrl_c_while_connecting_stops_at_once(request: pytest.FixtureRequest, t
     assert (process.returncode, stdout) == (0, ""), stderr
     assert "Traceback" not in stderr
     assert took < 5
+
+
+def test_a_secret_quoted_back_by_the_server_is_redacted(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A server that quotes the session id in its error: the one-line message and the ``-v`` log
+    show ``<redacted>`` instead (the command knows its secrets; the library may not)."""
+    secret = "sess-9c1d-quoted-back"
+    echo = Scenario(
+        "echo", [Step(0.0, HttpFault(status=403, path="/", count=50, message=f"bad session {secret}"))]
+    )
+    server = serve(request, Room("leaky.host", scenario=echo))
+    endpoints = endpoints_file(tmp_path, server)
+    done = run(
+        "watch", "@leaky.host", "-v", "--endpoints", endpoints, "--signer", "none", "--session-id-env", "SID",
+        env=environment(SID=secret),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert secret not in done.stdout + done.stderr
+    assert "<redacted>" in done.stderr.splitlines()[-1]

@@ -10,8 +10,9 @@ never printed: error messages come from the library, whose messages never hold a
 from __future__ import annotations
 
 import json
+import logging
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Final, NoReturn
 
 from webcast_proto import (
@@ -28,7 +29,7 @@ from webcast_proto.signing import EulerSigner, NoSigner
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from webcast_proto.signing import Signer
 
@@ -43,6 +44,7 @@ __all__ = [
     "EXIT_SIGN_REFUSED",
     "EXIT_USAGE",
     "ClientOptions",
+    "Redactor",
     "UsageError",
     "add_client_arguments",
     "client_options",
@@ -98,18 +100,53 @@ _FAILURES: Final = (
 )
 
 
-def describe_failure(error: WebcastError, who: str) -> tuple[int, str]:
+class Redactor:
+    """Replaces the secrets the command was given (session id, API key) in text it prints or logs.
+
+    The library's messages never hold a secret it was given; but a server may quote one back (an
+    error page echoing the session), and the command is the last place that can catch it.
+
+    Args:
+        secrets: the values to hide; empty and very short ones are ignored.
+    """
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets = tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter_logs(self) -> None:
+        """Redact the records of every handler of the root logger (``-v``) too."""
+        if not self._secrets:
+            return
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._redact_record)
+
+    def _redact_record(self, record: logging.LogRecord) -> bool:
+        record.msg = self(record.getMessage())
+        record.args = None
+        if record.exc_info is not None:  # the traceback is formatted from the exception: keep its text only
+            record.exc_text = self(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def describe_failure(error: WebcastError, who: str, redact: Callable[[str], str] = str) -> tuple[int, str]:
     """The exit status and the one-line message for a failure.
 
     Args:
         error: what the library raised.
         who: the room it concerns (``@user``), or ``""``.
+        redact: applied to the library's message (a :class:`Redactor`).
 
     Returns:
         ``(status, message)``; the message starts with ``webcast:`` and has no newline.
     """
     subject = f"webcast: {who}" if who else "webcast: the room"
-    detail = one_line(error.message)
+    detail = one_line(redact(error.message))
     for failure in _FAILURES:
         if isinstance(error, failure.error):
             text = f"{subject} {failure.summary} — {detail}"
@@ -200,10 +237,11 @@ class ClientOptions:
     signer: Signer
     timeout: float
     enable_websocket_upgrade: bool
+    redact: Redactor = field(default_factory=Redactor)
 
     def as_kwargs(self) -> dict[str, object]:
         """The options as the clients take them."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "redact"}
 
     def __repr__(self) -> str:  # the session id and the signer's key stay out of reprs and logs
         return f"ClientOptions(endpoints={self.endpoints!r}, proxy={'<set>' if self.proxy else None})"
@@ -229,6 +267,9 @@ def client_options(ns: argparse.Namespace, environ: Mapping[str, str] | None = N
             fail(f"--api-key-env {ns.api_key_env}: {exc}")
     else:
         signer = NoSigner()
+    redact = Redactor((session_id, api_key))
+    if getattr(ns, "verbose", False):  # -v logs to stderr through the root logger's handler
+        redact.filter_logs()
     return ClientOptions(
         endpoints=endpoints,
         session_id=session_id,
@@ -236,4 +277,5 @@ def client_options(ns: argparse.Namespace, environ: Mapping[str, str] | None = N
         signer=signer,
         timeout=ns.timeout,
         enable_websocket_upgrade=not getattr(ns, "polling", False),
+        redact=redact,
     )

@@ -33,8 +33,8 @@ def _client(ns: argparse.Namespace, options: ClientOptions) -> SyncTikTokLiveCli
         raise UsageError(str(exc)) from None
 
 
-def _fail(error: WebcastError, who: str) -> int:
-    status, message = describe_failure(error, who)
+def _fail(error: WebcastError, who: str, options: ClientOptions) -> int:
+    status, message = describe_failure(error, who, options.redact)
     sys.stderr.write(message + "\n")
     return status
 
@@ -79,7 +79,7 @@ def info(ns: argparse.Namespace, options: ClientOptions) -> int:
     try:
         room = client.get_room_info()
     except WebcastError as exc:
-        return _fail(exc, who)
+        return _fail(exc, who, options)
     if ns.json:
         sys.stdout.write(json.dumps(room_info_json(client.unique_id, room), ensure_ascii=False) + "\n")
         return EXIT_OK
@@ -108,7 +108,7 @@ def gifts(ns: argparse.Namespace, options: ClientOptions) -> int:
     try:
         found = client.get_available_gifts()
     except WebcastError as exc:
-        return _fail(exc, f"@{client.unique_id}")
+        return _fail(exc, f"@{client.unique_id}", options)
     ordered: list[GiftInfo] = sorted(found, key=lambda g: (g.diamond_count, g.id))
     if ns.json:
         sys.stdout.write(json.dumps([g.to_dict() for g in ordered], ensure_ascii=False) + "\n")

@@ -13,6 +13,7 @@ reported on stderr in one line while the others go on; the exit status is the fi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -43,7 +44,7 @@ from webcast_transports.cli._output import HumanPrinter, JsonPrinter, Printer, u
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from anyio.abc import TaskGroup
 
@@ -106,6 +107,7 @@ class _Watch:
 
     rooms: list[_Room]
     printer: Printer
+    redact: Callable[[str], str] = str
     stopping: bool = False
     _group: TaskGroup | None = None
 
@@ -133,7 +135,7 @@ class _Watch:
                 await client.wait_until_disconnected()
         except WebcastError as exc:
             room.error = exc
-            _status, message = describe_failure(exc, f"@{room.user}")
+            _status, message = describe_failure(exc, f"@{room.user}", self.redact)
             sys.stderr.write(message + "\n")
             sys.stderr.flush()
 
@@ -209,7 +211,7 @@ def _status(watch: _Watch) -> int:
         final = room.final
         if final is not None and final.reason not in ("stream_end", "client"):
             last = room.client.state.last_error
-            detail = "" if last is None else f": {one_line(last.message)}"
+            detail = "" if last is None else f": {one_line(watch.redact(last.message))}"
             sys.stderr.write(
                 f"webcast: @{room.user}: connection lost ({final.reason}), not resumed{detail}\n"
             )
@@ -234,7 +236,7 @@ def watch(ns: argparse.Namespace, options: ClientOptions) -> int:
     rooms = _make_rooms(ns.users, options, printer, names)
     if len({r.user for r in rooms}) != len(rooms):
         raise UsageError("a room is named twice")
-    return _run(_Watch(rooms, printer))
+    return _run(_Watch(rooms, printer, options.redact))
 
 
 # -- record ---------------------------------------------------------------------------------
@@ -242,14 +244,28 @@ def watch(ns: argparse.Namespace, options: ClientOptions) -> int:
 
 @dataclass(eq=False)
 class _Recorder:
-    """The wire tap of ``webcast record``: each record a line of the file, written as it comes."""
+    """The wire tap of ``webcast record``: each record a line of the file, written as it comes.
+
+    A write that fails (a full disk) is raised once — the client reports it to ``error``, where the
+    command stops — and the recording is left as it is from then on.
+    """
 
     file: BinaryIO
     client: TikTokLiveClient | None = None
     writer: RecordingWriter | None = None
     records: int = 0
+    failed: OSError | None = None
 
     def __call__(self, record: WireRecord) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self._write(record)
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def _write(self, record: WireRecord) -> None:
         if self.writer is None:
             assert self.client is not None  # set before the client connects
             state = self.client.state
@@ -266,16 +282,28 @@ class _Recorder:
         self.file.flush()  # what was recorded survives a crash or a kill
         self.records += 1
 
-    def finish(self, final: Disconnected | None) -> None:
-        if self.writer is not None and final is not None:
-            end = RecordingEnd(
-                reason=final.reason,
-                code=final.code,
-                retryable=final.retryable,
-                at=time.monotonic(),
-                wall=time.time(),
-            )
-            self.file.write(self.writer.end(end))
+    def finish(self, final: Disconnected | None) -> OSError | None:
+        """Write the end line (when the session ended and nothing failed) and close the file.
+
+        Returns:
+            The write error, if writing failed here.
+        """
+        try:
+            if self.writer is not None and final is not None and self.failed is None:
+                end = RecordingEnd(
+                    reason=final.reason,
+                    code=final.code,
+                    retryable=final.retryable,
+                    at=time.monotonic(),
+                    wall=time.time(),
+                )
+                self.file.write(self.writer.end(end))
+            self.file.close()
+        except OSError as exc:
+            if self.failed is None:
+                self.failed = exc
+                return exc
+        return None
 
 
 def _generator() -> str:
@@ -287,35 +315,44 @@ def _generator() -> str:
         return "webcast"
 
 
+async def _stop_on_write_error(room: _Room, path: Path, error: WebcastError) -> None:
+    """The ``error`` handler of ``record``: the recording cannot be written (a full disk) — stop."""
+    if getattr(error, "event_name", None) == "wire_tap" and room.error is None:
+        room.error = error
+        sys.stderr.write(f"webcast: cannot write {path}: {one_line(str(error.__cause__ or error))}\n")
+        await room.client.disconnect()
+
+
 def record(ns: argparse.Namespace, options: ClientOptions) -> int:
     """``webcast record @user -o FILE``: watch one room and record its wire traffic."""
     names = event_names(ns.events)
     printer = make_printer(ns, show_room=False)
     path = Path(ns.output)
+    ours = not path.exists()  # only a file this command created may be removed again
     try:
         file = path.open("wb")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with file:
-        recorder = _Recorder(file)
+    recorder = _Recorder(file)
+    room: _Room | None = None
+    try:
         rooms = _make_rooms(
             [ns.user], options, printer, names, wire_tap=recorder, liveness_timeout=_LIVENESS_TIMEOUT
         )
         room = rooms[0]
         recorder.client = room.client
 
-        async def on_error(error: WebcastError) -> None:
-            if getattr(error, "event_name", None) == "wire_tap" and room.error is None:  # cannot write: stop
-                room.error = error
-                sys.stderr.write(f"webcast: cannot write {path}: {one_line(str(error.__cause__ or error))}\n")
-                await room.client.disconnect()
-
-        room.client.on(ERROR, on_error)
-        status = _run(_Watch(rooms, printer))
-        recorder.finish(room.final)
+        room.client.on(ERROR, functools.partial(_stop_on_write_error, room, path))
+        status = _run(_Watch(rooms, printer, options.redact))
+    finally:
+        late = recorder.finish(None if room is None else room.final)
+    if late is not None:
+        sys.stderr.write(f"webcast: cannot write {path}: {one_line(str(late))}\n")
+        status = status or EXIT_FAILURE
     if recorder.records == 0:
-        with contextlib.suppress(OSError):
-            path.unlink()  # nothing was recorded (the room could not be read): leave no empty file
+        if ours and path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()  # nothing was recorded (the room could not be read): leave no empty file
         return status
     sys.stderr.write(f"webcast: recorded {recorder.records} records of @{room.user} to {path}\n")
     return status
@@ -351,7 +388,7 @@ def run_demo(ns: argparse.Namespace) -> int:
             f"({seconds:.0f} s),\nwatched by the real client over loopback. Ctrl-C stops.\n"
         )
         rooms = _make_rooms(["mock.host"], options, printer, event_names(None))
-        status = _run(_Watch(rooms, printer))
+        status = _run(_Watch(rooms, printer, options.redact))
     tally = rooms[0].tally
     printer.note("\n" + _summary(tally))
     printer.note("Next: `webcast watch @username` for a real room; see README.md.")
