@@ -243,3 +243,18 @@ def test_a_secret_quoted_back_by_the_server_is_redacted(
     assert done.returncode == 1
     assert secret not in done.stdout + done.stderr
     assert "<redacted>" in done.stderr.splitlines()[-1]
+
+
+def test_polling_gives_the_same_messages_without_a_socket(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """``--polling``: im/fetch polls instead of the push WebSocket; the room's log, all of it, once."""
+    server = serve(request, Room("alice", scenario="lively"))
+    done = run("watch", "@alice", "--polling", "--json", "--endpoints", endpoints_file(tmp_path, server))
+    assert done.returncode == 0, done.stderr
+    events = done.json()
+    assert "WebSocketConnected" not in {e["type"] for e in events}
+    assert [msg_id for _, msg_id in messages(events)] == [
+        str(m.msg_id) for m in server.room("alice").messages()
+    ]
+    assert server.room("alice").open_sockets == 0
