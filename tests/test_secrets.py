@@ -359,19 +359,9 @@ def test_a_scrubbed_sign_chat_error_keeps_no_unscrubbed_context() -> None:
     assert all(secret not in caught.value.message for secret in SECRETS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "open, needs a decision: text quoted from TikTok's own answers (error_detail of a non-2xx "
-        "answer, an API error's data.message, a refused handshake's Handshake-Msg) is not scrubbed of "
-        "the session id; the core parsers do not know it (only the sign-server parsers get the "
-        "secrets), so either they take the secrets to scrub, or the client scrubs every error it "
-        "raises, reports and logs"
-    ),
-)
-def test_secrets_echoed_by_tiktok_are_not_scrubbed() -> None:
-    """If TikTok echoed the session id in an error answer, the error would quote it (held open)."""
+def test_secrets_echoed_by_tiktok_are_scrubbed() -> None:
+    """If TikTok echoed the session id in an error answer, the client's error says <redacted> instead:
+    the core's parsers quote TikTok's text, and the client scrubs every error it raises or reports."""
     exposure = Exposure()
     flavour = harness.Flavour("asyncio")
     server = MockWebcastServer([Room("tao")], options=Options(fetch_interval_ms=50)).start()
@@ -379,7 +369,10 @@ def test_secrets_echoed_by_tiktok_are_not_scrubbed() -> None:
 
         async def body() -> None:
             server.room("tao").inject(HttpFault(status=400, path="/webcast/room/chat/", message=ECHO))
-            client = flavour.client(server, "tao", session_id=SESSION_ID)
+            signer = EulerSigner(
+                endpoints=server.endpoints(), api_key=API_KEY, session_id=SESSION_ID, tt_target_idc=IDC
+            )
+            client = flavour.client(server, "tao", session_id=SESSION_ID, signer=signer)
             async with client:
                 await client.connect()
                 with pytest.raises(HTTPStatusError) as caught:

@@ -33,9 +33,9 @@ from webcast_proto import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
-__all__ = ["HandlerError", "describe_url", "map_errors"]
+__all__ = ["HandlerError", "describe_url", "map_errors", "scrub_secrets", "secrets_scrubbed"]
 
 
 class HandlerError(WebcastError):
@@ -111,4 +111,48 @@ def map_errors(what: str) -> Iterator[None]:
                 detail = str(exc).strip()
                 suffix = f" ({type(exc).__name__}: {detail})" if detail else f" ({type(exc).__name__})"
                 raise target(f"{what}: {description}{suffix}") from exc
+        raise
+
+
+_REDACTED: Final = "<redacted>"
+
+
+def scrub_secrets(error: BaseException, secrets: Iterable[str | None]) -> None:
+    """Replace every secret in the text of ``error`` and of its chained causes, in place.
+
+    The core's parsers quote what TikTok answered (an error text, a ``Handshake-Msg``); they do not
+    know the session id, so text echoing it would reach the user. The client knows its secrets and
+    passes every error it raises or reports through here.
+
+    Args:
+        error: the exception; its ``__cause__`` and ``__context__`` chain is scrubbed too.
+        secrets: the session ids and keys in use (``None`` and ``""`` are skipped).
+    """
+    present = [s for s in secrets if s]
+    if not present:
+        return
+    seen: set[int] = set()
+    current: BaseException | None = error
+    pending: list[BaseException] = []
+    while current is not None:
+        if id(current) not in seen:
+            seen.add(id(current))
+            current.args = tuple(_scrub_text(a, present) if isinstance(a, str) else a for a in current.args)
+            pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        current = pending.pop() if pending else None
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, _REDACTED)
+    return text
+
+
+@contextlib.contextmanager
+def secrets_scrubbed(*secrets: str | None) -> Iterator[None]:
+    """Scrub ``secrets`` from any exception that leaves the block (see :func:`scrub_secrets`)."""
+    try:
+        yield
+    except BaseException as exc:
+        scrub_secrets(exc, secrets)
         raise

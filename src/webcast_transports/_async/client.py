@@ -63,7 +63,7 @@ from webcast_transports._backend import (
     AsyncRunner,
     AsyncSignal,
 )
-from webcast_transports._errors import HandlerError
+from webcast_transports._errors import HandlerError, scrub_secrets, secrets_scrubbed
 from webcast_transports._events import Reconnecting
 from webcast_transports._options import (
     DEFAULT_MAX_QUEUED_EVENTS,
@@ -503,9 +503,10 @@ class TikTokLiveClient:
             UserNotFound, AgeRestricted, RateLimited, HTTPError …: what TikTok answered.
             ConnectError, ReadTimeout, TransportError: the network failed.
         """
-        async with self._http_session() as http_client:
-            room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
-            return await self._fetch_room_info(http_client, room_id, require_live=False)
+        with secrets_scrubbed(*self._secret_values()):
+            async with self._http_session() as http_client:
+                room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
+                return await self._fetch_room_info(http_client, room_id, require_live=False)
 
     async def get_available_gifts(self) -> tuple[GiftInfo, ...]:
         """The room's gift list, connected or not.
@@ -517,9 +518,10 @@ class TikTokLiveClient:
             UserNotFound, RateLimited, HTTPError …: what TikTok answered.
             ConnectError, ReadTimeout, TransportError: the network failed.
         """
-        async with self._http_session() as http_client:
-            room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
-            return await self._fetch_gifts(http_client, room_id)
+        with secrets_scrubbed(*self._secret_values()):
+            async with self._http_session() as http_client:
+                room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
+                return await self._fetch_gifts(http_client, room_id)
 
     async def send_message(self, text: str, session_id: str | None = None) -> ChatSent:
         """Post a chat message to the room (SPEC.md §10), as the account of the session id.
@@ -537,20 +539,21 @@ class TikTokLiveClient:
             APIError, HTTPError …: what TikTok answered.
             ConnectError, ReadTimeout, TransportError: the network failed.
         """
-        sid = session_id or self._session_id
-        if not sid:
-            raise ValueError("send_message() needs a session id: pass session_id here or to the client")
-        async with self._http_session() as http_client:
-            room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
-            request = http.build_send_chat_request(
-                endpoints=self._endpoints,
-                client_params=self._client_params,
-                room_id=room_id,
-                text=text,
-                session_id=sid,
-            )
-            response = await http_client.perform(request, cookies=self._cookies)
-        return http.parse_send_chat_response(response, limits=self._limits)
+        with secrets_scrubbed(session_id, *self._secret_values()):
+            sid = session_id or self._session_id
+            if not sid:
+                raise ValueError("send_message() needs a session id: pass session_id here or to the client")
+            async with self._http_session() as http_client:
+                room_id = self._state.room_id or await self._lookup(http_client, refuse_offline=False)
+                request = http.build_send_chat_request(
+                    endpoints=self._endpoints,
+                    client_params=self._client_params,
+                    room_id=room_id,
+                    text=text,
+                    session_id=sid,
+                )
+                response = await http_client.perform(request, cookies=self._cookies)
+            return http.parse_send_chat_response(response, limits=self._limits)
 
     # -- connecting ----------------------------------------------------------------------------
 
@@ -583,86 +586,87 @@ class TikTokLiveClient:
             UserNotFound, UserOffline, AgeRestricted …: the room cannot be read.
             WebcastError: the connection failed and the reconnect policy gave up (the last failure).
         """
-        runner, http_client = self._runner, self._http
-        if runner is None or http_client is None:
-            raise LocalProtocolError(
-                "connect() runs the connection in the client's scope: use `async with client:` "
-                "(or `await client.run()`)"
-            )
-        if self._driving:
-            raise LocalProtocolError("the client is already connected; disconnect() first")
-        self._update(last_error=None)
-        room_id = await self._lookup(http_client, refuse_offline=True)
-        if self._fetch_room_info_on_connect:
-            try:
-                await self._fetch_room_info(http_client, room_id, require_live=True)
-            except AgeRestricted:
-                if self._session_id is None:
-                    raise
-                _log.info("room %d is age-restricted; connecting with the session", room_id)
-        if self._enable_extended_gift_info:
-            try:
-                gifts = await self._fetch_gifts(http_client, room_id)
-            except WebcastError as exc:  # events still come, without the gift details
-                await self._report(exc)
-            else:
-                self._gifts_by_id = {gift.id: gift for gift in gifts}
-        connection = ClientConnection(
-            room_id=room_id,
-            endpoints=self._endpoints,
-            client_params=self._client_params,
-            cookies=self._session_cookies(),
-            process_initial_data=self._process_initial_data,
-            enable_websocket_upgrade=self._enable_websocket_upgrade,
-            request_polling_interval_ms=self._request_polling_interval_ms,
-            heartbeat_interval=self._heartbeat_interval,
-            liveness_timeout=self._liveness_timeout,
-            limits=self._limits,
-            registry=self._registry,
-            wanted_methods=self._wanted_methods(),
-        )
-        self._connection = connection
-        interrupt = AsyncInterrupt()
-        established = AsyncSignal()
-        done = AsyncSignal()
-        driver = AsyncDriver(
-            connection=connection,
-            http=http_client,
-            settings=DriverSettings(
+        with secrets_scrubbed(*self._secret_values()):
+            runner, http_client = self._runner, self._http
+            if runner is None or http_client is None:
+                raise LocalProtocolError(
+                    "connect() runs the connection in the client's scope: use `async with client:` "
+                    "(or `await client.run()`)"
+                )
+            if self._driving:
+                raise LocalProtocolError("the client is already connected; disconnect() first")
+            self._update(last_error=None)
+            room_id = await self._lookup(http_client, refuse_offline=True)
+            if self._fetch_room_info_on_connect:
+                try:
+                    await self._fetch_room_info(http_client, room_id, require_live=True)
+                except AgeRestricted:
+                    if self._session_id is None:
+                        raise
+                    _log.info("room %d is age-restricted; connecting with the session", room_id)
+            if self._enable_extended_gift_info:
+                try:
+                    gifts = await self._fetch_gifts(http_client, room_id)
+                except WebcastError as exc:  # events still come, without the gift details
+                    await self._report(exc)
+                else:
+                    self._gifts_by_id = {gift.id: gift for gift in gifts}
+            connection = ClientConnection(
+                room_id=room_id,
+                endpoints=self._endpoints,
                 client_params=self._client_params,
-                signer=self._signer,
-                reconnect=self._reconnect,
+                cookies=self._session_cookies(),
+                process_initial_data=self._process_initial_data,
+                enable_websocket_upgrade=self._enable_websocket_upgrade,
+                request_polling_interval_ms=self._request_polling_interval_ms,
+                heartbeat_interval=self._heartbeat_interval,
+                liveness_timeout=self._liveness_timeout,
                 limits=self._limits,
-                timeout=self._timeout,
-                websocket_timeout=self._websocket_timeout,
-                websocket_headers=self._websocket_headers,
-                cookies=tuple(self._session_cookies().items()),
-                authenticate_websocket=self._authenticate_websocket,
-                wire_tap=self._wire_tap,
-            ),
-            cookies=self._cookies,
-            interrupt=interrupt,
-            rng=self._rng,
-            emit=self._emit,
-            report=self._report,
-            on_established=established.set,
-        )
-        self._interrupt, self._done, self._driving = interrupt, done, True
-        outcome: list[DriverResult] = []
-        runner.start(
-            functools.partial(self._drive, driver, outcome, established, done), name=f"webcast {self!r}"
-        )
-        try:
-            await established.wait()
-        except BaseException:  # connect() itself was cancelled or interrupted: so is the connection
-            interrupt.request()
-            raise
-        if done.is_set() and outcome and not outcome[0].established:
-            error = outcome[0].error
-            if error is None:
-                raise LocalProtocolError("disconnect() was called before the connection was established")
-            raise error
-        return self._state
+                registry=self._registry,
+                wanted_methods=self._wanted_methods(),
+            )
+            self._connection = connection
+            interrupt = AsyncInterrupt()
+            established = AsyncSignal()
+            done = AsyncSignal()
+            driver = AsyncDriver(
+                connection=connection,
+                http=http_client,
+                settings=DriverSettings(
+                    client_params=self._client_params,
+                    signer=self._signer,
+                    reconnect=self._reconnect,
+                    limits=self._limits,
+                    timeout=self._timeout,
+                    websocket_timeout=self._websocket_timeout,
+                    websocket_headers=self._websocket_headers,
+                    cookies=tuple(self._session_cookies().items()),
+                    authenticate_websocket=self._authenticate_websocket,
+                    wire_tap=self._wire_tap,
+                ),
+                cookies=self._cookies,
+                interrupt=interrupt,
+                rng=self._rng,
+                emit=self._emit,
+                report=self._report,
+                on_established=established.set,
+            )
+            self._interrupt, self._done, self._driving = interrupt, done, True
+            outcome: list[DriverResult] = []
+            runner.start(
+                functools.partial(self._drive, driver, outcome, established, done), name=f"webcast {self!r}"
+            )
+            try:
+                await established.wait()
+            except BaseException:  # connect() itself was cancelled or interrupted: so is the connection
+                interrupt.request()
+                raise
+            if done.is_set() and outcome and not outcome[0].established:
+                error = outcome[0].error
+                if error is None:
+                    raise LocalProtocolError("disconnect() was called before the connection was established")
+                raise error
+            return self._state
 
     async def _drive(
         self, driver: AsyncDriver, outcome: list[DriverResult], established: AsyncSignal, done: AsyncSignal
@@ -759,7 +763,13 @@ class TikTokLiveClient:
                 error.__cause__ = exc
                 await self._report(error)
 
+    def _secret_values(self) -> tuple[str | None, ...]:
+        """The secrets this client holds: its session id, and the signer's key and session if any."""
+        held = (getattr(self._signer, name, None) for name in ("api_key", "session_id"))
+        return (self._session_id, *(value for value in held if isinstance(value, str)))
+
     async def _report(self, error: WebcastError) -> None:
+        scrub_secrets(error, self._secret_values())  # TikTok's answers may echo them (SPEC.md §10)
         self._update(last_error=error)
         handlers = tuple(self._handlers.get(_names.ERROR, ()))
         if not handlers:
