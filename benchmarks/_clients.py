@@ -1,0 +1,190 @@
+"""Running one client of each flavour (asyncio, trio, blocking) against a server process, for the
+latency and driver benchmarks: connect, ask the server to pace frames, collect what the handlers saw.
+
+The handlers: ``chat`` reads the send time from the comment (``benchmarks._server`` stamps it with
+``time.monotonic_ns()``, a clock shared by every process of the machine) and keeps
+``now - stamp``; ``rawData`` (with ``--all-events``: every message event, which makes the client
+convert every method) counts. Both are plain functions, as all three flavours accept them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from benchmarks._common import cpu_seconds, percentile
+from webcast_proto.config import Endpoints
+from webcast_transports import SyncTikTokLiveClient, TikTokLiveClient
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from benchmarks._common import ServerProcess
+    from webcast_proto import Chat, Event
+
+FLAVOURS = ("asyncio", "trio", "blocking")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One paced run: ``rate`` frames a second of ``per_frame`` messages (or of the mix)."""
+
+    label: str
+    rate: float
+    per_frame: int
+    duration: float
+    kind: str = "chat"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one case gave: messages sent and received, the chats' latencies, the client's CPU."""
+
+    case: Case
+    sent: int = 0
+    received: int = 0
+    behind: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    server_cpu: float = 0.0
+    latencies_us: list[float] = field(default_factory=list)
+
+    def row(self) -> dict[str, str]:
+        """The numbers as table cells."""
+        lat = sorted(self.latencies_us)
+        rate = self.received / self.seconds if self.seconds else 0.0
+        return {
+            "msgs/s": f"{rate:,.0f}",
+            "received": f"{self.received}/{self.sent}",
+            "p50 µs": f"{percentile(lat, 0.50):,.0f}",
+            "p90 µs": f"{percentile(lat, 0.90):,.0f}",
+            "p99 µs": f"{percentile(lat, 0.99):,.0f}",
+            "max µs": f"{lat[-1]:,.0f}" if lat else "-",
+            "CPU µs/msg": f"{self.cpu / self.received * 1e6:.1f}" if self.received else "-",
+            "core % per 1k msgs/s": f"{self.cpu / self.received * 1e5:.1f}" if self.received else "-",
+        }
+
+
+class _Collector:
+    """The handlers' state."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.latencies_ns: list[int] = []
+
+    def on_chat(self, event: Chat) -> None:
+        now = time.monotonic_ns()
+        self.latencies_ns.append(now - int(event.comment))
+
+    def on_raw(self, event: Event) -> None:
+        self.messages += 1
+
+    def on_chat_counted(self, event: Chat) -> None:
+        now = time.monotonic_ns()
+        self.latencies_ns.append(now - int(event.comment))
+        self.messages += 1
+
+
+def _options(server: ServerProcess) -> dict[str, Any]:
+    return {
+        "room_id": server.rooms[0][1],
+        "endpoints": Endpoints.from_base_url(server.base_url),
+        "fetch_room_info_on_connect": False,
+        "process_initial_data": False,
+        "reconnect": None,
+        "seed": 1,
+    }
+
+
+def _register(
+    client: TikTokLiveClient | SyncTikTokLiveClient, collector: _Collector, all_events: bool
+) -> None:
+    if all_events:
+        client.on("chat", collector.on_chat)
+        client.on("rawData", collector.on_raw)
+    else:
+        client.on("chat", collector.on_chat_counted)
+
+
+def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: float, cpu: float) -> Outcome:
+    skip = min(len(collector.latencies_ns) // 20, 200)  # the first ones pay for warm caches
+    return Outcome(
+        case=case,
+        sent=int(answer["messages"]),
+        received=collector.messages,
+        behind=int(answer["behind"]),
+        seconds=seconds,
+        cpu=cpu,
+        latencies_us=[ns / 1000 for ns in collector.latencies_ns[skip:]],
+    )
+
+
+SETTLE_TIMEOUT = 5.0  # seconds the handlers may lag behind the server's last frame
+
+
+def run_cases(
+    flavour: str, server: ServerProcess, cases: Sequence[Case], *, all_events: bool, warmup: float = 0.5
+) -> list[Outcome]:
+    """Connect a client of ``flavour`` to the server's first room and run each case in turn.
+
+    While a case runs, the only other thread of the client process is blocked reading the server's
+    answer, and the wait for the handlers to catch up sleeps in 5 ms steps: the client's CPU time
+    is the driver's and the handlers'.
+    """
+    outcomes: list[Outcome] = []
+    warm = Case("warm-up", 200, 1, warmup, cases[0].kind) if warmup else None
+
+    def pace(case: Case) -> dict[str, Any]:
+        return server.command(
+            cmd="pace", rate=case.rate, per_frame=case.per_frame, duration=case.duration, kind=case.kind
+        )
+
+    def begin(collector: _Collector) -> tuple[float, float, float]:
+        collector.messages = 0
+        collector.latencies_ns.clear()
+        return server.cpu_seconds(), cpu_seconds(), time.monotonic()
+
+    def end(
+        case: Case, collector: _Collector, answer: dict[str, Any], marks: tuple[float, float, float]
+    ) -> Outcome:
+        server_cpu0, cpu0, t0 = marks
+        outcome = _finish(case, collector, answer, time.monotonic() - t0, cpu_seconds() - cpu0)
+        outcome.server_cpu = server.cpu_seconds() - server_cpu0
+        return outcome
+
+    if flavour == "blocking":
+        collector = _Collector()
+        with SyncTikTokLiveClient(**_options(server)) as client:
+            _register(client, collector, all_events)
+            client.connect()
+            for case in [warm, *cases] if warm is not None else cases:
+                marks = begin(collector)
+                answer = pace(case)
+                deadline = time.monotonic() + SETTLE_TIMEOUT
+                while collector.messages < int(answer["messages"]) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                if case is not warm:
+                    outcomes.append(end(case, collector, answer, marks))
+            client.disconnect()
+        return outcomes
+
+    async def main() -> None:
+        collector = _Collector()
+        async with TikTokLiveClient(**_options(server)) as client:
+            _register(client, collector, all_events)
+            await client.connect()
+            for case in [warm, *cases] if warm is not None else cases:
+                marks = begin(collector)
+                answer = await anyio.to_thread.run_sync(pace, case)
+                deadline = time.monotonic() + SETTLE_TIMEOUT
+                while collector.messages < int(answer["messages"]) and time.monotonic() < deadline:
+                    await anyio.sleep(0.005)
+                if case is not warm:
+                    outcomes.append(end(case, collector, answer, marks))
+            await client.disconnect()
+
+    anyio.run(main, backend=flavour)
+    return outcomes

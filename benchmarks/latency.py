@@ -1,0 +1,68 @@
+"""Latency: the server writing a frame → the user's handler called, p50/p99, on one connection.
+
+Run: ``python -m benchmarks.latency [--duration S] [--flavour asyncio|trio|blocking]``
+
+A mock server runs in its own process (``benchmarks._server``) with one room; one client (asyncio by
+default) connects to it over loopback with a ``chat`` handler. The server publishes frames at a steady
+rate; every chat's comment is ``time.monotonic_ns()`` read in the server's event loop just before the
+frame is encoded, gzip'd and written, and the handler subtracts it from its own ``monotonic_ns()``
+(one clock for the whole machine). So each figure covers the server's encoding and write, the
+loopback, the client's read, WebSocket parsing, decode and dispatch: an upper bound of the client's
+share. Cases:
+
+* ``1k msgs/s``: 1,000 frames a second of one chat each.
+* ``20k msgs/s``: 1,000 frames a second of 20 chats each (a frame's messages share its stamp, so
+  the last of a frame also waits for the handlers of the ones before it).
+
+CPU is the client process's (user + system) over the case, per message received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks._clients import FLAVOURS, Case, run_cases
+from benchmarks._common import ServerProcess, report, table, write_readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the cases, print the table, and write it to README.md."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of each case")
+    parser.add_argument("--flavour", choices=FLAVOURS, default="asyncio")
+    parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    ns = parser.parse_args(argv)
+    cases = [
+        Case("1k msgs/s (1,000 frames/s × 1)", 1000, 1, ns.duration),
+        Case("20k msgs/s (1,000 frames/s × 20)", 1000, 20, ns.duration),
+    ]
+    server = ServerProcess(1)
+    try:
+        outcomes = run_cases(ns.flavour, server, cases, all_events=False)
+    finally:
+        server.close()
+    header = ("case", "msgs/s", "received", "p50 µs", "p90 µs", "p99 µs", "max µs", "CPU µs/msg")
+    rows = []
+    for outcome in outcomes:
+        cells = outcome.row()
+        rows.append((outcome.case.label, *(cells[h] for h in header[1:])))
+    result = table(header, rows)
+    print(result)
+    behind = [f"{o.case.label}: the server fell {o.behind} frames behind" for o in outcomes if o.behind]
+    for line in behind:
+        print(f"# {line}")
+    notes = [
+        f"{ns.flavour} client, {ns.duration:g} s a case after a 0.5 s warm-up; the first 5% of samples "
+        "(at most 200) are dropped; the server process uses "
+        + ", ".join(f"{o.server_cpu / o.seconds * 100:.0f}%" for o in outcomes)
+        + " of a core.",
+        *behind,
+    ]
+    if not ns.no_readme:
+        write_readme("latency", report("latency", "Latency: server write → handler", result, notes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
