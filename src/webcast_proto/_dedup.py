@@ -13,6 +13,7 @@ wanted methods, so the connection hands it a fetch result's messages and gets ev
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
 from webcast_proto._timers import check_positive_int
@@ -68,8 +69,10 @@ class MessageDeduplicator:
     def __init__(self, capacity: int) -> None:
         check_positive_int("capacity", capacity)
         self._capacity = capacity
-        # A dict is an insertion-ordered set: O(1) lookup, and its first key is the oldest id.
-        self._ids: dict[int, None] = {}
+        # An ordered set, oldest id first, with O(1) lookup, refresh and eviction. (A plain dict would
+        # do the same, but deleting its first key leaves a hole that every later next(iter(...)) walks
+        # past, until the dict is resized: ~4 µs an id at a full window of 10,000.)
+        self._ids: OrderedDict[int, None] = OrderedDict()
 
     @property
     def capacity(self) -> int:
@@ -97,12 +100,11 @@ class MessageDeduplicator:
         ids = self._ids
         if msg_id in ids:
             # Refresh: an id still arriving is the one most worth remembering.
-            del ids[msg_id]
-            ids[msg_id] = None
+            ids.move_to_end(msg_id)
             return False
         ids[msg_id] = None
         if len(ids) > self._capacity:
-            del ids[next(iter(ids))]
+            ids.popitem(last=False)
         return True
 
 
@@ -158,14 +160,15 @@ class MessageSieve:
         Returns:
             Whether the stream ended: the last event appended is a ``StreamEnd``.
         """
-        wanted = self._wanted
+        wanted, registry, max_size = self._wanted, self._registry, self._max_message_size
+        is_new, append = self._dedup.add, events.append
         for message in messages:
-            if not self._dedup.add(message.msg_id):
+            if not is_new(message.msg_id):
                 continue
             if wanted is not None and message.method not in wanted:
                 continue
-            event = convert_within(self._registry, message, self._max_message_size)
-            events.append(event)
+            event = convert_within(registry, message, max_size)
+            append(event)
             if isinstance(event, StreamEnd):
                 return True
         return False

@@ -17,11 +17,13 @@ field is always present with its default, so only optional sub-messages are test
 
 from __future__ import annotations
 
+import functools
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, EncodeError
 
 from webcast_proto._pb import webcast_pb2 as pb
 from webcast_proto.events import (
@@ -59,6 +61,7 @@ from webcast_proto.events import (
     UnknownMessage,
     User,
     UserIdentity,
+    _builder,
 )
 
 if TYPE_CHECKING:
@@ -112,14 +115,33 @@ def _decimal(text: str) -> int | None:
     return None
 
 
+# Positional constructors of the types every busy room makes most of (events._builder: the same
+# instances as the keyword constructors, ~3-8× cheaper). Arguments go in the class's field order,
+# noted at each call; every field is required, so a field added to a class fails every call that
+# does not pass it (and the conversion tests and vectors check each field's value).
+_new_user: Final = _builder(User)
+_new_badge: Final = _builder(Badge)
+_new_identity: Final = _builder(UserIdentity)
+_new_chat_emote: Final = _builder(ChatEmote)
+_new_emote_image: Final = _builder(EmoteImage)
+_new_top_viewer: Final = _builder(TopViewer)
+_new_chat: Final = _builder(Chat)
+_new_member: Final = _builder(Member)
+_new_gift: Final = _builder(Gift)
+_new_room_user: Final = _builder(RoomUser)
+_new_like: Final = _builder(Like)
+_new_social: Final = _builder(Social)
+_new_emote: Final = _builder(Emote)
+
+
 def _user_identity(identity: pb.UserIdentity) -> UserIdentity:
-    return UserIdentity(
-        is_gift_giver_of_anchor=identity.is_gift_giver_of_anchor,
-        is_subscriber_of_anchor=identity.is_subscriber_of_anchor,
-        is_mutual_following_with_anchor=identity.is_mutual_following_with_anchor,
-        is_follower_of_anchor=identity.is_follower_of_anchor,
-        is_moderator_of_anchor=identity.is_moderator_of_anchor,
-        is_anchor=identity.is_anchor,
+    return _new_identity(
+        identity.is_gift_giver_of_anchor,
+        identity.is_subscriber_of_anchor,
+        identity.is_mutual_following_with_anchor,
+        identity.is_follower_of_anchor,
+        identity.is_moderator_of_anchor,
+        identity.is_anchor,
     )
 
 
@@ -158,6 +180,7 @@ def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
     (string and combine badges): the server's scene type means the same whatever the badge looks like.
     """
     badges: list[Badge] = []
+    append = badges.append
     is_moderator = is_new_gifter = is_subscriber = rank_seen = False
     top_gifter_rank: int | None = None
     gifter_level = team_member_level = 0
@@ -167,7 +190,8 @@ def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
             is_moderator = True
         elif scene in _SUBSCRIBER_SCENES:
             is_subscriber = True
-        if badge.HasField("text"):
+        has = badge.HasField
+        if has("text"):
             text = badge.text
             key = text.key
             lowered = key.lower()
@@ -175,8 +199,9 @@ def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
                 is_moderator = True
             if "live_ng_" in lowered:
                 is_new_gifter = True
-            badges.append(Badge(type=key, name=text.default_pattern, scene_type=scene))
-        if badge.HasField("image"):
+            # Badge(type, name, scene_type, display_type, url, privilege_id, level)
+            append(_new_badge(key, text.default_pattern, scene, 0, None, None, None))
+        if has("image"):
             image = badge.image
             url = _first_url(image.image)
             if url is not None:
@@ -185,15 +210,13 @@ def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
                 if not rank_seen and _TOP_GIFTER_MARKER in url:
                     rank_seen = True
                     top_gifter_rank = _top_gifter_rank(url)
-            badges.append(Badge(type="image", scene_type=scene, display_type=image.display_type, url=url))
-        if badge.HasField("privilege_log_extra"):
+            append(_new_badge("image", "", scene, image.display_type, url, None, None))
+        if has("privilege_log_extra"):
             extra = badge.privilege_log_extra
             # "" and "0" mean no level (SPEC.md §8); a non-numeric level cannot be one either.
             level = _decimal(extra.level)
             if level:
-                badges.append(
-                    Badge(type="privilege", scene_type=scene, privilege_id=extra.privilege_id, level=level)
-                )
+                append(_new_badge("privilege", "", scene, 0, None, extra.privilege_id, level))
                 if scene == _SCENE_USER_GRADE and not gifter_level:
                     gifter_level = level
                 elif scene == _SCENE_FANS and not team_member_level:
@@ -225,25 +248,74 @@ def convert_user(user: pb.User) -> User:
     )
     urls = user.avatar_thumb.url_list[:]  # one C-level copy; iterating the upb container is slower
     follow_info = user.follow_info
-    return User(
-        user_id=user.id,
-        unique_id=user.display_id,
-        nickname=user.nickname,
-        sec_uid=user.sec_uid,
-        profile_picture_url=urls[0] if urls else None,
-        profile_picture_urls=tuple(urls),
-        verified=user.verified,
-        follow_role=_enum_or_int(_FOLLOW_ROLES, follow_info.follow_status),
-        follower_count=follow_info.follower_count,
-        following_count=follow_info.following_count,
-        badges=badges,
-        is_moderator=is_moderator,
-        is_new_gifter=is_new_gifter,
-        is_subscriber=is_subscriber,
-        top_gifter_rank=rank,
-        gifter_level=gifter_level,
-        team_member_level=team_member_level,
+    follow_status = follow_info.follow_status
+    return _new_user(
+        user.id,  # user_id
+        user.display_id,  # unique_id
+        user.nickname,
+        user.sec_uid,
+        urls[0] if urls else None,  # profile_picture_url
+        tuple(urls),  # profile_picture_urls
+        user.verified,
+        _FOLLOW_ROLES.get(follow_status, follow_status),  # follow_role
+        follow_info.follower_count,
+        follow_info.following_count,
+        badges,
+        is_moderator,
+        is_new_gifter,
+        is_subscriber,
+        rank,  # top_gifter_rank
+        gifter_level,
+        team_member_level,
     )
+
+
+UserOf: TypeAlias = Callable[[pb.User], User]
+"""Turns a protobuf user into a :class:`~webcast_proto.events.User`: :func:`convert_user` or a cache."""
+
+# Users kept per registry. A busy room's regulars (likers, gifters in a streak, the top viewers that
+# every viewer-count update repeats) fit; ~1-1.5 KiB each, so at most ~0.4 MiB a busy connection.
+DEFAULT_USER_CACHE_SIZE: Final = 256
+
+
+class UserCache:
+    """:func:`convert_user` with memory: the last ``capacity`` users, by their serialized bytes.
+
+    The same viewer comes back in message after message (likes, chats, gift streaks, the top viewers
+    of each viewer-count update), and converting a user is most of converting a message (~2-5 µs,
+    badges included). The key is the user exactly as upb re-serializes it (~0.6 µs), so a user whose
+    follow status, badges or anything else changed is a new key: the result is always what
+    :func:`convert_user` gives for that user, and being frozen, one :class:`User` can stand in every
+    event that names it. The least recently used user is forgotten first.
+
+    Args:
+        capacity: how many users to keep.
+    """
+
+    __slots__ = ("_capacity", "_users")
+
+    def __init__(self, capacity: int = DEFAULT_USER_CACHE_SIZE) -> None:
+        self._capacity = capacity
+        self._users: OrderedDict[bytes, User] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __call__(self, user: pb.User) -> User:
+        """The user converted, from the cache when the same user was converted before."""
+        try:
+            key = user.SerializeToString()
+        except EncodeError:  # pragma: no cover  # upb re-encodes what it parsed; never seen
+            return convert_user(user)
+        users = self._users
+        found = users.get(key)
+        if found is not None:
+            users.move_to_end(key)
+            return found
+        found = users[key] = convert_user(user)
+        if len(users) > self._capacity:
+            users.popitem(last=False)
+        return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,131 +325,134 @@ def convert_user(user: pb.User) -> User:
 # --------------------------------------------------------------------------------------------
 
 
-def _chat(message: pb.BaseProtoMessage) -> Chat:
+def _chat(user_of: UserOf, message: pb.BaseProtoMessage) -> Chat:
     payload = message.payload
     m = pb.WebcastChatMessage.FromString(payload)
     common = m.common
     text = common.display_text
-    return Chat(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        comment=m.content,
-        emotes=tuple(
-            [
-                ChatEmote(
-                    emote_id=e.emote.emote_id,
-                    emote_image_url=_first_url(e.emote.image),
-                    place_in_comment=e.index,
-                )
-                for e in m.emotes
-            ]
-        ),
-        at_user=convert_user(m.at_user) if m.HasField("at_user") else None,
-        content_language=m.content_language,
-        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    emotes = m.emotes
+    has = m.HasField
+    # The MessageEvent fields first, in every converter: method, msg_id, room_id, create_time,
+    # display_type, label, payload.
+    return _new_chat(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        m.content,  # comment
+        tuple([_chat_emote(e) for e in emotes]) if emotes else (),  # emotes
+        user_of(m.at_user) if has("at_user") else None,  # at_user
+        m.content_language,
+        _user_identity(m.user_identity) if has("user_identity") else None,  # user_identity
     )
 
 
-def _member(message: pb.BaseProtoMessage) -> Member:
+def _chat_emote(e: pb.EmoteWithIndex) -> ChatEmote:
+    emote = e.emote
+    # ChatEmote(emote_id, emote_image_url, place_in_comment)
+    return _new_chat_emote(emote.emote_id, _first_url(emote.image), e.index)
+
+
+def _member(user_of: UserOf, message: pb.BaseProtoMessage) -> Member:
     payload = message.payload
     m = pb.WebcastMemberMessage.FromString(payload)
     common = m.common
     text = common.display_text
-    return Member(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        action=_enum_or_int(_MEMBER_ACTIONS, m.action),
-        action_description=m.action_description,
-        member_count=m.member_count,
-        enter_type=m.enter_type,
+    action = m.action
+    return _new_member(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        _MEMBER_ACTIONS.get(action, action),  # action
+        m.action_description,
+        m.member_count,
+        m.enter_type,
     )
 
 
-def _gift(message: pb.BaseProtoMessage) -> Gift:
+def _gift(user_of: UserOf, message: pb.BaseProtoMessage) -> Gift:
     payload = message.payload
     m = pb.WebcastGiftMessage.FromString(payload)
     common = m.common
     text = common.display_text
     gift = m.gift
     monitor = m.monitor_info
-    return Gift(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        to_user=convert_user(m.to_user) if m.HasField("to_user") else None,
-        gift_id=m.gift_id,
-        repeat_count=m.repeat_count,
-        repeat_end=m.repeat_end != 0,
-        group_id=m.group_id,
-        combo_count=m.combo_count,
-        group_count=m.group_count,
-        gift_name=gift.name,
-        gift_type=gift.type,
-        diamond_count=gift.diamond_count,
-        describe=gift.describe,
-        gift_picture_url=_first_url(gift.image),
-        timestamp=monitor.send_gift_send_message_success_ms,
-        receiver_user_id=monitor.to_user_id,
-        monitor_extra=m.monitor_extra,
-        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    has = m.HasField
+    return _new_gift(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        user_of(m.to_user) if has("to_user") else None,  # to_user
+        m.gift_id,
+        m.repeat_count,
+        m.repeat_end != 0,  # repeat_end
+        m.group_id,
+        m.combo_count,
+        m.group_count,
+        gift.name,  # gift_name
+        gift.type,  # gift_type
+        gift.diamond_count,
+        gift.describe,
+        _first_url(gift.image),  # gift_picture_url
+        monitor.send_gift_send_message_success_ms,  # timestamp
+        monitor.to_user_id,  # receiver_user_id
+        m.monitor_extra,
+        _user_identity(m.user_identity) if has("user_identity") else None,  # user_identity
+        None,  # extended_gift_info: the client attaches it
     )
 
 
-def _room_user(message: pb.BaseProtoMessage) -> RoomUser:
+def _room_user(user_of: UserOf, message: pb.BaseProtoMessage) -> RoomUser:
     payload = message.payload
     m = pb.WebcastRoomUserSeqMessage.FromString(payload)
     common = m.common
     text = common.display_text
-    return RoomUser(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        viewer_count=m.total,
-        top_viewers=tuple(
-            [TopViewer(user=convert_user(c.user), coin_count=c.score, rank=c.rank) for c in m.ranks]
-        ),
-        total_user=m.total_user,
-        popularity=m.popularity,
+    return _new_room_user(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        m.total,  # viewer_count
+        # top_viewers: TopViewer(user, coin_count, rank)
+        tuple([_new_top_viewer(user_of(c.user), c.score, c.rank) for c in m.ranks]),
+        m.total_user,
+        m.popularity,
     )
 
 
-def _like(message: pb.BaseProtoMessage) -> Like:
+def _like(user_of: UserOf, message: pb.BaseProtoMessage) -> Like:
     payload = message.payload
     m = pb.WebcastLikeMessage.FromString(payload)
     common = m.common
     text = common.display_text
-    return Like(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        like_count=m.count,
-        total_like_count=m.total,
+    return _new_like(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        m.count,  # like_count
+        m.total,  # total_like_count
     )
 
 
@@ -399,68 +474,67 @@ def _social_kind(key: str) -> tuple[SocialKind, int | None]:
     return SocialKind.OTHER, None
 
 
-def _social(message: pb.BaseProtoMessage) -> Social:
+def _social(user_of: UserOf, message: pb.BaseProtoMessage) -> Social:
     payload = message.payload
     m = pb.WebcastSocialMessage.FromString(payload)
     common = m.common
     text = common.display_text
     key = text.key
     kind, users_joined = _social_kind(key)
-    return Social(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        kind=kind,
-        action=m.action,
-        follow_count=m.follow_count,
-        share_count=m.share_count,
-        share_type=m.share_type,
-        share_target=m.share_target,
-        users_joined=users_joined,
+    return _new_social(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        kind,
+        m.action,
+        m.follow_count,
+        m.share_count,
+        m.share_type,
+        m.share_target,
+        users_joined,
     )
 
 
-def _emote(message: pb.BaseProtoMessage) -> Emote:
+def _emote(user_of: UserOf, message: pb.BaseProtoMessage) -> Emote:
     payload = message.payload
     m = pb.WebcastEmoteChatMessage.FromString(payload)
     common = m.common
     text = common.display_text
-    emotes = tuple(
-        [EmoteImage(emote_id=e.emote_id, emote_image_url=_first_url(e.image)) for e in m.emote_list]
-    )
+    # EmoteImage(emote_id, emote_image_url)
+    emotes = tuple([_new_emote_image(e.emote_id, _first_url(e.image)) for e in m.emote_list])
     first = emotes[0] if emotes else None
-    return Emote(
-        method=message.method,
-        msg_id=common.msg_id or message.msg_id,
-        room_id=common.room_id,
-        create_time=common.create_time,
-        display_type=text.key,
-        label=text.default_pattern,
-        payload=payload,
-        user=convert_user(m.user),
-        emote_id=first.emote_id if first is not None else "",
-        emote_image_url=first.emote_image_url if first is not None else None,
-        emotes=emotes,
-        user_identity=_user_identity(m.user_identity) if m.HasField("user_identity") else None,
+    return _new_emote(
+        message.method,
+        common.msg_id or message.msg_id,
+        common.room_id,
+        common.create_time,
+        text.key,
+        text.default_pattern,
+        payload,
+        user_of(m.user),  # user
+        first.emote_id if first is not None else "",  # emote_id
+        first.emote_image_url if first is not None else None,  # emote_image_url
+        emotes,
+        _user_identity(m.user_identity) if m.HasField("user_identity") else None,  # user_identity
     )
 
 
-def _envelope_sender(text: pb.Text) -> User | None:
+def _envelope_sender(user_of: UserOf, text: pb.Text) -> User | None:
     # The sender is the user of the display text's first piece (SPEC.md §8 "Envelope", §6.4).
     pieces = text.pieces
     if pieces:
         piece = pieces[0]
         if piece.HasField("user_value") and piece.user_value.HasField("user"):
-            return convert_user(piece.user_value.user)
+            return user_of(piece.user_value.user)
     return None
 
 
-def _envelope(message: pb.BaseProtoMessage) -> Envelope:
+def _envelope(user_of: UserOf, message: pb.BaseProtoMessage) -> Envelope:
     payload = message.payload
     m = pb.WebcastEnvelopeMessage.FromString(payload)
     common = m.common
@@ -482,11 +556,11 @@ def _envelope(message: pb.BaseProtoMessage) -> Envelope:
         send_user_name=info.send_user_name,
         send_user_id=_decimal(info.send_user_id) or 0,
         display=m.display,
-        sender=_envelope_sender(text),
+        sender=_envelope_sender(user_of, text),
     )
 
 
-def _question_new(message: pb.BaseProtoMessage) -> QuestionNew:
+def _question_new(user_of: UserOf, message: pb.BaseProtoMessage) -> QuestionNew:
     payload = message.payload
     m = pb.WebcastQuestionNewMessage.FromString(payload)
     common = m.common
@@ -502,7 +576,7 @@ def _question_new(message: pb.BaseProtoMessage) -> QuestionNew:
         payload=payload,
         question_id=data.question_id,
         question_text=data.content,
-        user=convert_user(data.user) if data.HasField("user") else None,
+        user=user_of(data.user) if data.HasField("user") else None,
     )
 
 
@@ -581,7 +655,7 @@ def _link_mic_armies(message: pb.BaseProtoMessage) -> LinkMicArmies:
     )
 
 
-def _live_intro(message: pb.BaseProtoMessage) -> LiveIntro:
+def _live_intro(user_of: UserOf, message: pb.BaseProtoMessage) -> LiveIntro:
     payload = message.payload
     m = pb.WebcastLiveIntroMessage.FromString(payload)
     common = m.common
@@ -597,7 +671,7 @@ def _live_intro(message: pb.BaseProtoMessage) -> LiveIntro:
         payload=payload,
         id=m.id,
         description=m.content,
-        user=convert_user(m.user) if m.HasField("user") else None,
+        user=user_of(m.user) if m.HasField("user") else None,
         audit_status=m.audit_status,
         intro_mode=m.intro_mode,
         content_language=m.content_language,
@@ -605,7 +679,7 @@ def _live_intro(message: pb.BaseProtoMessage) -> LiveIntro:
     )
 
 
-def _subscribe(message: pb.BaseProtoMessage) -> Subscribe:
+def _subscribe(user_of: UserOf, message: pb.BaseProtoMessage) -> Subscribe:
     payload = message.payload
     m = pb.WebcastSubNotifyMessage.FromString(payload)
     common = m.common
@@ -618,7 +692,7 @@ def _subscribe(message: pb.BaseProtoMessage) -> Subscribe:
         display_type=text.key,
         label=text.default_pattern,
         payload=payload,
-        user=convert_user(m.user),
+        user=user_of(m.user),
         sub_month=m.sub_month,
         exhibition_type=m.exhibition_type,
         subscribe_type=m.subscribe_type,
@@ -672,7 +746,8 @@ def _unknown(message: pb.BaseProtoMessage) -> UnknownMessage:
     )
 
 
-_BUILTIN_CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
+# Converters of messages that carry users: each registry binds them to its own user cache.
+_USER_CONVERTERS: Final[Mapping[str, Callable[[UserOf, pb.BaseProtoMessage], Event]]] = MappingProxyType(
     {
         "WebcastChatMessage": _chat,
         "WebcastMemberMessage": _member,
@@ -683,10 +758,14 @@ _BUILTIN_CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
         "WebcastEmoteChatMessage": _emote,
         "WebcastEnvelopeMessage": _envelope,
         "WebcastQuestionNewMessage": _question_new,
-        "WebcastLinkMicBattle": _link_mic_battle,
-        "WebcastLinkMicArmies": _link_mic_armies,
         "WebcastLiveIntroMessage": _live_intro,
         "WebcastSubNotifyMessage": _subscribe,
+    }
+)
+_OTHER_CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
+    {
+        "WebcastLinkMicBattle": _link_mic_battle,
+        "WebcastLinkMicArmies": _link_mic_armies,
         "WebcastControlMessage": _control,
     }
 )
@@ -788,7 +867,15 @@ class ConverterRegistry:
 def default_registry() -> ConverterRegistry:
     """A fresh registry holding every built-in converter (the 14 methods of SPEC.md §7).
 
+    Its converters share one :class:`UserCache` (a copy of the registry shares it too): a user seen
+    again is not converted again.
+
     Returns:
         A new registry; changing it changes no other registry.
     """
-    return ConverterRegistry(_BUILTIN_CONVERTERS)
+    users = UserCache()
+    converters: dict[str, Converter] = {
+        method: functools.partial(converter, users) for method, converter in _USER_CONVERTERS.items()
+    }
+    converters.update(_OTHER_CONVERTERS)
+    return ConverterRegistry(converters)

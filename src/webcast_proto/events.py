@@ -24,7 +24,10 @@ import base64
 import dataclasses
 import enum
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias
+from typing import TYPE_CHECKING, ClassVar, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "ArmiesTriggerReason",
@@ -664,3 +667,53 @@ class Disconnected(Event):
     reason: str
     code: int | None = None
     retryable: bool = True
+
+
+# --------------------------------------------------------------------------------------------
+# Fast construction, for the converters (webcast_proto.convert)
+# --------------------------------------------------------------------------------------------
+
+_R = TypeVar("_R", bound=_Record)
+
+
+def _builder(cls: type[_R]) -> Callable[..., _R]:
+    """A constructor of ``cls`` taking every field's value positionally, in field order, that skips
+    ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` looked up by
+    name (~0.15 µs a field: 2.5 µs for a :class:`User`), the most expensive part of converting a
+    message. The instance this builds is the same in every way (class, fields, equality, hash,
+    frozenness): only the way its slots are filled differs.
+
+    * A class whose slots are laid out right after :class:`_Record`'s (the value objects, e.g.
+      :class:`User`) is filled as an instance of a plain mirror class with the same slots, where each
+      field is a plain attribute store, then given its real class (``__class__`` assignment, which
+      CPython allows between classes of the same layout): ~0.3 µs for a :class:`User`.
+    * Other classes (the events, whose slots follow their frozen bases') have each slot set through
+      its member descriptor: ~0.05 µs a field.
+
+    Every argument is required: a field added to ``cls`` makes a call that does not pass it fail.
+    Defaults, ``__post_init__`` and ``field(default_factory=…)`` are not supported (none is used).
+    """
+    names: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__"):  # pragma: no cover  # our bug, caught at import
+        raise TypeError(f"{cls.__name__} has __post_init__, which the builder would skip")
+    params = ", ".join(names)
+    scope: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    slots: object = cls.__slots__
+    if cls.__bases__ == (_Record,) and slots == names:
+        scope["_mirror"] = type(f"_{cls.__name__}Mirror", (_Record,), {"__slots__": names})
+        body = [
+            "    self = _new(_mirror)",
+            *(f"    self.{name} = {name}" for name in names),
+            "    self.__class__ = _cls",
+        ]
+    else:
+        for i, name in enumerate(names):
+            scope[f"_set{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
+        body = ["    self = _new(_cls)", *(f"    _set{i}(self, {name})" for i, name in enumerate(names))]
+    source = "\n".join([f"def _new_{cls.__name__}({params}):", *body, "    return self"])
+    exec(source, scope)  # the dataclasses module makes __init__ the same way
+    build = scope[f"_new_{cls.__name__}"]
+    assert callable(build)
+    return build
