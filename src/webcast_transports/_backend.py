@@ -102,7 +102,7 @@ class AsyncBackend:
     async def call(handler: Callable[..., object], argument: object) -> None:
         """Call a handler, awaiting its result when it is awaitable (an ``async def`` handler)."""
         result = handler(argument)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):  # None: most plain handlers
             await result
 
     @staticmethod
@@ -149,7 +149,7 @@ class SyncBackend:
             TypeError: the handler returned an awaitable (it is async in disguise); it is closed unrun.
         """
         result = handler(argument)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):  # None: most plain handlers
             close = getattr(result, "close", None)
             if close is not None:
                 close()

@@ -282,8 +282,12 @@ class AsyncDriver:
 
     async def _send(self, socket: AsyncWebSocket, messages: list[bytes]) -> None:
         """Write the core's outgoing frames, tapping each."""
-        for message in messages:
-            await self._tap(Direction.OUT, WireKind.WS, message)
+        if not messages:
+            self._interrupt.check()  # as the guard below would
+            return
+        if self._settings.wire_tap is not None:
+            for message in messages:
+                await self._tap(Direction.OUT, WireKind.WS, message)
         with self._interrupt.guard():
             await socket.send(messages, timeout=self._settings.timeout)
 
@@ -396,7 +400,8 @@ class AsyncDriver:
                 elif message is None:
                     events = conn.tick(now)
                 else:
-                    await self._tap(Direction.IN, WireKind.WS, message)
+                    if self._settings.wire_tap is not None:
+                        await self._tap(Direction.IN, WireKind.WS, message)
                     events = conn.receive_ws_message(message, now)
                     events += conn.tick(now)  # a busy socket must not starve the heartbeat
                 await self._send(socket, conn.data_to_send())

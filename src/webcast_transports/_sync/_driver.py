@@ -283,8 +283,12 @@ class SyncDriver:
 
     def _send(self, socket: SyncWebSocket, messages: list[bytes]) -> None:
         """Write the core's outgoing frames, tapping each."""
-        for message in messages:
-            self._tap(Direction.OUT, WireKind.WS, message)
+        if not messages:
+            self._interrupt.check()  # as the guard below would
+            return
+        if self._settings.wire_tap is not None:
+            for message in messages:
+                self._tap(Direction.OUT, WireKind.WS, message)
         with self._interrupt.guard():
             socket.send(messages, timeout=self._settings.timeout)
 
@@ -397,7 +401,8 @@ class SyncDriver:
                 elif message is None:
                     events = conn.tick(now)
                 else:
-                    self._tap(Direction.IN, WireKind.WS, message)
+                    if self._settings.wire_tap is not None:
+                        self._tap(Direction.IN, WireKind.WS, message)
                     events = conn.receive_ws_message(message, now)
                     events += conn.tick(now)  # a busy socket must not starve the heartbeat
                 self._send(socket, conn.data_to_send())

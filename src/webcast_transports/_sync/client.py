@@ -95,6 +95,8 @@ EventHandler: TypeAlias = "Callable[..., object]"
 H = TypeVar("H", bound=EventHandler)
 
 _DEFAULT_RECONNECT: Final = ReconnectPolicy()
+# Event class → its ``.on()`` name, filled on first use (names depend on the class alone).
+_EVENT_NAMES: Final[dict[type[Event], str]] = {}
 _UNSET: Final = object()
 
 
@@ -726,24 +728,34 @@ class SyncTikTokLiveClient:
     # -- delivering ----------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
-        if isinstance(event, Gift) and event.extended_gift_info is None and self._gifts_by_id:
-            info = self._gifts_by_id.get(event.gift_id)
-            if info is not None:
-                event = dataclasses.replace(event, extended_gift_info=info)
-        if isinstance(event, Connected):
+        # Called for every event: the common case (a message event, a few handlers) is kept short.
+        is_message = isinstance(event, MessageEvent)
+        if is_message:
+            if isinstance(event, Gift) and event.extended_gift_info is None and self._gifts_by_id:
+                info = self._gifts_by_id.get(event.gift_id)
+                if info is not None:
+                    event = dataclasses.replace(event, extended_gift_info=info)
+        elif isinstance(event, Connected):
             self._update(is_connected=True, room_id=event.room_id)
         elif isinstance(event, WebSocketConnected):
             self._update(upgraded_to_websocket=True)
         elif isinstance(event, (Reconnecting, Disconnected)):
             self._update(upgraded_to_websocket=False, is_connected=not isinstance(event, Disconnected))
-        # After disconnect() a reader that stopped reading must not hold the connection up: what
-        # does not fit in its queue then is dropped.
-        wait = self._interrupt is None or not self._interrupt.requested
-        for channel in tuple(self._subscribers):
-            if not channel.put(event, wait=wait) and wait:  # the reader has gone
-                self._unsubscribe(channel)
-        self._dispatch(_names.event_name(type(event)), event)
-        if isinstance(event, MessageEvent):
+        if self._subscribers:
+            # After disconnect() a reader that stopped reading must not hold the connection up: what
+            # does not fit in its queue then is dropped.
+            wait = self._interrupt is None or not self._interrupt.requested
+            for channel in tuple(self._subscribers):
+                if not channel.put(event, wait=wait) and wait:  # the reader has gone
+                    self._unsubscribe(channel)
+        cls = type(event)
+        name = _EVENT_NAMES.get(cls)
+        if name is None:
+            name = _EVENT_NAMES[cls] = _names.event_name(cls)
+        handlers = self._handlers
+        if handlers.get(name):
+            self._dispatch(name, event)
+        if is_message and handlers.get(_names.RAW_DATA):
             self._dispatch(_names.RAW_DATA, event)
 
     def _dispatch(self, name: str, event: Event) -> None:
