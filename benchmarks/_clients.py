@@ -17,6 +17,7 @@ import anyio
 
 from benchmarks._common import cpu_seconds, percentile
 from webcast_proto.config import Endpoints
+from webcast_proto.recording import Direction, WireKind
 from webcast_transports import SyncTikTokLiveClient, TikTokLiveClient
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from benchmarks._common import ServerProcess
     from webcast_proto import Chat, Event
+    from webcast_proto.recording import WireRecord
 
 FLAVOURS = ("asyncio", "trio", "blocking")
 
@@ -51,6 +53,8 @@ class Outcome:
     cpu: float = 0.0
     server_cpu: float = 0.0
     latencies_us: list[float] = field(default_factory=list)
+    to_read_us: list[float] = field(default_factory=list)
+    read_to_handler_us: list[float] = field(default_factory=list)
 
     def row(self) -> dict[str, str]:
         """The numbers as table cells."""
@@ -63,33 +67,57 @@ class Outcome:
             "p90 µs": f"{percentile(lat, 0.90):,.0f}",
             "p99 µs": f"{percentile(lat, 0.99):,.0f}",
             "max µs": f"{lat[-1]:,.0f}" if lat else "-",
+            "stamp→read p50/p99 µs": _pair(self.to_read_us),
+            "read→handler p50/p99 µs": _pair(self.read_to_handler_us),
             "CPU µs/msg": f"{self.cpu / self.received * 1e6:.1f}" if self.received else "-",
             "core % per 1k msgs/s": f"{self.cpu / self.received * 1e5:.1f}" if self.received else "-",
         }
 
 
+def _pair(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    return f"{percentile(ordered, 0.5):,.0f} / {percentile(ordered, 0.99):,.0f}"
+
+
 class _Collector:
-    """The handlers' state."""
+    """The handlers' state (and the wire tap's, with ``breakdown``)."""
 
     def __init__(self) -> None:
         self.messages = 0
         self.latencies_ns: list[int] = []
+        self.read_at_ns = 0  # when the frame being handled was read off the socket
+        self.splits_ns: list[tuple[int, int]] = []  # (stamp → read, read → handler)
+
+    def on_tap(self, record: WireRecord) -> None:
+        if record.direction is Direction.IN and record.kind is WireKind.WS:
+            self.read_at_ns = int(record.at * 1e9)
+
+    def _split(self, now: int, stamp: int) -> None:
+        if self.read_at_ns:
+            self.splits_ns.append((self.read_at_ns - stamp, now - self.read_at_ns))
 
     def on_chat(self, event: Chat) -> None:
         now = time.monotonic_ns()
-        self.latencies_ns.append(now - int(event.comment))
+        stamp = int(event.comment)
+        self.latencies_ns.append(now - stamp)
+        self._split(now, stamp)
 
     def on_raw(self, event: Event) -> None:
         self.messages += 1
 
     def on_chat_counted(self, event: Chat) -> None:
         now = time.monotonic_ns()
-        self.latencies_ns.append(now - int(event.comment))
+        stamp = int(event.comment)
+        self.latencies_ns.append(now - stamp)
+        self._split(now, stamp)
         self.messages += 1
 
 
-def _options(server: ServerProcess) -> dict[str, Any]:
+def _options(server: ServerProcess, collector: _Collector, breakdown: bool) -> dict[str, Any]:
     return {
+        "wire_tap": collector.on_tap if breakdown else None,
         "room_id": server.rooms[0][1],
         "endpoints": Endpoints.from_base_url(server.base_url),
         "fetch_room_info_on_connect": False,
@@ -111,6 +139,7 @@ def _register(
 
 def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: float, cpu: float) -> Outcome:
     skip = min(len(collector.latencies_ns) // 20, 200)  # the first ones pay for warm caches
+    splits = collector.splits_ns[skip:]
     return Outcome(
         case=case,
         sent=int(answer["messages"]),
@@ -119,6 +148,8 @@ def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: 
         seconds=seconds,
         cpu=cpu,
         latencies_us=[ns / 1000 for ns in collector.latencies_ns[skip:]],
+        to_read_us=[a / 1000 for a, _ in splits],
+        read_to_handler_us=[b / 1000 for _, b in splits],
     )
 
 
@@ -126,13 +157,20 @@ SETTLE_TIMEOUT = 5.0  # seconds the handlers may lag behind the server's last fr
 
 
 def run_cases(
-    flavour: str, server: ServerProcess, cases: Sequence[Case], *, all_events: bool, warmup: float = 0.5
+    flavour: str,
+    server: ServerProcess,
+    cases: Sequence[Case],
+    *,
+    all_events: bool,
+    warmup: float = 0.5,
+    breakdown: bool = False,
 ) -> list[Outcome]:
     """Connect a client of ``flavour`` to the server's first room and run each case in turn.
 
     While a case runs, the only other thread of the client process is blocked reading the server's
     answer, and the wait for the handlers to catch up sleeps in 5 ms steps: the client's CPU time
-    is the driver's and the handlers'.
+    is the driver's and the handlers'. With ``breakdown``, a wire tap notes when each frame is read
+    off the socket, splitting each latency in two (the tap costs a few µs a frame).
     """
     outcomes: list[Outcome] = []
     warm = Case("warm-up", 200, 1, warmup, cases[0].kind) if warmup else None
@@ -145,6 +183,7 @@ def run_cases(
     def begin(collector: _Collector) -> tuple[float, float, float]:
         collector.messages = 0
         collector.latencies_ns.clear()
+        collector.splits_ns.clear()
         return server.cpu_seconds(), cpu_seconds(), time.monotonic()
 
     def end(
@@ -157,7 +196,7 @@ def run_cases(
 
     if flavour == "blocking":
         collector = _Collector()
-        with SyncTikTokLiveClient(**_options(server)) as client:
+        with SyncTikTokLiveClient(**_options(server, collector, breakdown)) as client:
             _register(client, collector, all_events)
             client.connect()
             for case in [warm, *cases] if warm is not None else cases:
@@ -173,7 +212,7 @@ def run_cases(
 
     async def main() -> None:
         collector = _Collector()
-        async with TikTokLiveClient(**_options(server)) as client:
+        async with TikTokLiveClient(**_options(server, collector, breakdown)) as client:
             _register(client, collector, all_events)
             await client.connect()
             for case in [warm, *cases] if warm is not None else cases:

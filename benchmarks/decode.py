@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"{len(frames)} frames of 1-40 messages, {n_messages} messages, {size / 1024:.0f} KiB gzip'd; "
         f"best of {ns.repeat} (peers: {ns.peer_repeat}).",
-        f"TikTokLive {tl_version} (betterproto {package_version('betterproto')}); node {node_version()}.",
+        f"TikTokLive {tl_version} (betterproto2 {package_version('betterproto2')}); node {node_version()}.",
         *(f"skipped: {line}" for line in skipped),
     ]
     if not ns.no_readme:
