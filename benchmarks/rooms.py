@@ -51,6 +51,21 @@ if TYPE_CHECKING:
 CONNECT_AT_ONCE = 200
 
 
+class GcPauses:
+    """How long the garbage collector stopped the process, from ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._start)
+
+
 class Counter:
     """The chat handler of every client: counts, and keeps the latency of each chat."""
 
@@ -118,6 +133,8 @@ async def measure(n_rooms: int, servers: list[ServerProcess], ns: argparse.Names
         out["failures"] = failures[:3]
         await anyio.sleep(5)
         gc.collect()
+        if ns.gc_freeze:
+            gc.freeze()  # what is alive now (the connected clients) is left out of later collections
         idle_rss = rss_bytes()
         out["rss_mib"] = idle_rss / 2**20
         out["kib_per_room"] = (idle_rss - baseline) / 1024 / max(out["connected"], 1)
@@ -132,6 +149,7 @@ async def measure(n_rooms: int, servers: list[ServerProcess], ns: argparse.Names
 
         counter.messages = 0
         counter.latencies_ns.clear()
+        gc_pauses = GcPauses()
         cpu0, t0 = cpu_seconds(), time.monotonic()
         server_cpu0 = [s.cpu_seconds() for s in servers]
         answers: list[dict[str, Any]] = []
@@ -158,6 +176,8 @@ async def measure(n_rooms: int, servers: list[ServerProcess], ns: argparse.Names
             p50_us=percentile(lat, 0.5),
             p99_us=percentile(lat, 0.99),
             behind=sum(int(a["behind"]) for a in answers),
+            gc_max_ms=max(gc_pauses.pauses, default=0.0) * 1000,
+            gc_pct=sum(gc_pauses.pauses) / seconds * 100,
             server_core_pct=[
                 (s.cpu_seconds() - c0) / seconds * 100 for s, c0 in zip(servers, server_cpu0, strict=True)
             ],
@@ -197,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of trickle")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measurement")
     parser.add_argument("--servers", type=int, default=0, help="server processes (default: 1 per 2,500)")
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() once connected (collections skip the clients)"
+    )
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     ns = parser.parse_args(argv)
@@ -207,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(x) for x in ns.rooms.split(",")):
         args = [sys.executable, "-m", "benchmarks.rooms", "--child", str(n), "--period", str(ns.period)]
         args += ["--duration", str(ns.duration), "--idle", str(ns.idle), "--servers", str(ns.servers)]
+        args += ["--gc-freeze"] if ns.gc_freeze else []
         t0 = time.monotonic()
         done = subprocess.run(args, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -219,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         "rooms", "connected", "connect s", "baseline MiB", "KiB/idle room", "idle core %",
-        "msgs/s", "core %", "core % per 1k msgs/s", "p50 ms", "p99 ms", "servers' core %",
+        "msgs/s", "core %", "core % per 1k msgs/s", "p50 ms", "p99 ms", "GC max ms", "servers' core %",
     )  # fmt: skip
     rows = []
     for r in results:
@@ -239,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['core_pct_per_1k']:.1f}",
                 f"{r['p50_us'] / 1000:.1f}",
                 f"{r['p99_us'] / 1000:.1f}",
+                f"{r['gc_max_ms']:.0f}",
                 " + ".join(f"{x:.0f}" for x in r["server_core_pct"]),
             )
         )
@@ -247,7 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"one chat per room every {ns.period:g} s for {ns.duration:g} s; idle CPU over {ns.idle:g} s; "
         "KiB per idle room = (RSS after connecting and 5 s idle − baseline) / rooms connected.",
-        "core % is of one core, for the client process alone; the servers run in their own processes.",
+        "core % is of one core, for the client process alone; the servers run in their own processes. "
+        "GC max: the longest garbage collection during the trickle"
+        + (" (gc.freeze() once connected)." if ns.gc_freeze else "."),
     ]
     if not ns.no_readme:
         write_readme("rooms", report("rooms", "Rooms per process (asyncio)", result_table, notes))
