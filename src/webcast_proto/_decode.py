@@ -66,10 +66,16 @@ def decode_push_frame(
     frame = codec.parse_push_frame(data, limits=limits)
     if frame.payload_type != codec.PAYLOAD_TYPE_MSG:
         return []
-    result = codec.fetch_result_from_frame(frame, limits=limits)
-    return events_from_fetch_result(
-        result, registry=default_registry() if registry is None else registry, limits=limits
-    )
+    # codec.fetch_result_from_frame(), keeping the body's size: when the whole fetch result is within
+    # max_message_size, no message in it can pass the limit, and none needs measuring.
+    body = codec.frame_payload(frame, limits=limits)
+    result = codec._parse_fetch_result_body(body, limits)
+    if registry is None:
+        registry = default_registry()
+    if len(body) <= limits.max_message_size:
+        convert = registry.convert
+        return [convert(message) for message in result.messages]
+    return events_from_fetch_result(result, registry=registry, limits=limits)
 
 
 def decode_fetch_response(

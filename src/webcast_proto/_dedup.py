@@ -111,10 +111,11 @@ class MessageDeduplicator:
 class MessageSieve:
     """Turns a fetch result's messages into events: new ones only, wanted ones only, up to a stream end.
 
-    Order of work per message, cheapest first: the ``msg_id`` window (a repeat is dropped), then the
-    wanted methods (an unwanted message is dropped before its payload is parsed), then the registry.
-    Control messages are always converted when a filter is set: they can end the stream (SPEC.md §1.9),
-    which the connection must see whatever the user listens to.
+    Order of work per message, cheapest first: the wanted methods (an unwanted message is dropped
+    before its payload is parsed, and not remembered: nothing was delivered, so nothing can repeat),
+    then the ``msg_id`` window (a repeat is dropped), then the registry. Control messages are always
+    converted when a filter is set: they can end the stream (SPEC.md §1.9), which the connection must
+    see whatever the user listens to.
 
     Args:
         capacity: the ``msg_id`` window (``Limits.max_dedup_window``).
@@ -148,7 +149,9 @@ class MessageSieve:
         for message in messages:
             self._dedup.add(message.msg_id)
 
-    def sift(self, messages: Iterable[pb.BaseProtoMessage], events: list[Event]) -> bool:
+    def sift(
+        self, messages: Iterable[pb.BaseProtoMessage], events: list[Event], *, body_size: int | None = None
+    ) -> bool:
         """Append the events of the new, wanted ``messages`` to ``events``, stopping after a stream end.
 
         Messages after a stream end are neither converted nor remembered: nothing after it counts.
@@ -156,18 +159,21 @@ class MessageSieve:
         Args:
             messages: a fetch result's messages, in order.
             events: where the events go.
+            body_size: the size of the (uncompressed) fetch result that holds them, if known: when
+                it is within ``max_message_size``, no message can pass it and none is measured.
 
         Returns:
             Whether the stream ended: the last event appended is a ``StreamEnd``.
         """
         wanted, registry, max_size = self._wanted, self._registry, self._max_message_size
+        convert = registry.convert if body_size is not None and body_size <= max_size else None
         is_new, append = self._dedup.add, events.append
         for message in messages:
-            if not is_new(message.msg_id):
-                continue
             if wanted is not None and message.method not in wanted:
                 continue
-            event = convert_within(registry, message, max_size)
+            if not is_new(message.msg_id):
+                continue
+            event = convert_within(registry, message, max_size) if convert is None else convert(message)
             append(event)
             if isinstance(event, StreamEnd):
                 return True

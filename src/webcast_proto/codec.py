@@ -10,8 +10,12 @@ Strategy: every decoder takes bytes from the peer and either returns a parsed me
 :class:`~webcast_proto.RemoteProtocolError`, nothing else. Each size is checked before the work it
 bounds: a frame's length before parsing it, decompressed output *while* inflating (never inflate then
 check), the entries of every repeated field upb would build objects for (a frame's headers, a fetch
-result's messages and route params) counted on the wire before upb builds them. Parsing is upb
-(protobuf's C backend) on the bytes as given, and a payload is decompressed at most once.
+result's messages and route params). Those counts are taken on the wire before upb builds anything
+for bytes past :data:`_PARSE_FIRST_SIZE` (64 KiB), where a flood could cost hundreds of MB; smaller
+bytes are parsed first and their counts checked on the parsed message, since upb can build at most a
+few MB from them and the wire count would cost more than the parse (every frame TikTok sends is that
+small). Either way the same error names the same limit. Parsing is upb (protobuf's C backend) on the
+bytes as given, and a payload is decompressed at most once.
 
 The decoders do not look at ``payload_type``: the connection dispatches on it, and decides which
 frames carry a fetch result (SPEC.md §4.1).
@@ -106,6 +110,12 @@ _ROUTE_PARAMS_TAG: Final = (pb.ProtoMessageFetchResult.ROUTE_PARAMS_FIELD_NUMBER
 
 # An entry takes at least two bytes on the wire (a one-byte tag, a zero length).
 _MIN_ENTRY_SIZE: Final = 2
+
+# Bytes up to this size are parsed before their entries are counted. upb builds at most one entry per
+# two bytes, so 32,768 at worst (~3 MB and ~1 ms for empty messages, less for headers): a bounded cost,
+# where counting tag bytes first (two passes of ``bytes.count`` per counted field) cost more than
+# upb's parse on real traffic (~6 µs a frame). Past it, a flood is refused before upb sees it.
+_PARSE_FIRST_SIZE: Final = 64 * 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,9 +242,12 @@ def parse_push_frame(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> pb.Webc
     if _may_exceed(data, _HEADERS_TAG, limit):
         _check_entry_counts(data, "push frame", {_HEADERS_TAG: ("max_frame_headers", limit)})
     try:
-        return pb.WebcastPushFrame.FromString(data)
+        frame = pb.WebcastPushFrame.FromString(data)
     except DecodeError as exc:
         raise RemoteProtocolError(f"invalid push frame of {len(data)} bytes: {exc}") from exc
+    if len(frame.headers) > limit:  # bytes small enough to be parsed first (_PARSE_FIRST_SIZE)
+        raise _too_many("push frame", _HEADERS_TAG, "max_frame_headers", limit)
+    return frame
 
 
 def frame_headers(frame: pb.WebcastPushFrame) -> dict[str, str]:
@@ -399,28 +412,46 @@ def _parse_fetch_result_body(data: bytes, limits: Limits) -> pb.ProtoMessageFetc
         }
         _check_entry_counts(data, "fetch result", bounds)
     try:
-        return pb.ProtoMessageFetchResult.FromString(data)
+        result = pb.ProtoMessageFetchResult.FromString(data)
     except DecodeError as exc:
         raise RemoteProtocolError(f"invalid fetch result of {len(data)} bytes: {exc}") from exc
+    # Bytes small enough to be parsed first (_PARSE_FIRST_SIZE) are counted here. A route param key
+    # given twice is one entry of the map upb built, as it is to every reader of the result.
+    if len(result.messages) > max_messages:
+        raise _too_many("fetch result", _MESSAGES_TAG, "max_messages_per_frame", max_messages)
+    if len(result.route_params) > max_params:
+        raise _too_many("fetch result", _ROUTE_PARAMS_TAG, "max_route_params", max_params)
+    return result
 
 
 def _may_exceed(data: bytes, tag: int, limit: int) -> bool:
-    """Whether ``data`` could carry more than ``limit`` top-level entries of the field ``tag`` starts.
+    """Whether ``data`` must be counted on the wire for the field ``tag`` starts, before upb parses it.
 
-    Each entry takes at least :data:`_MIN_ENTRY_SIZE` bytes and starts with its tag's first byte:
-    ``tag`` itself, or ``tag | 0x80`` when the varint is written overlong (``aa 00`` for ``2a``),
-    which upb accepts. So bytes no longer than twice the limit, or holding those two bytes no more
-    than ``limit`` times, cannot: C-speed tests that spare nearly every real frame and fetch result
-    the wire walk (on the benchmark traffic, ~2 µs a fetch result, where the walk costs ~0.7 µs a
-    message).
+    Not when ``data`` is at most :data:`_PARSE_FIRST_SIZE` bytes: it is parsed first and counted
+    after. Otherwise each entry takes at least :data:`_MIN_ENTRY_SIZE` bytes and starts with its tag's
+    first byte: ``tag`` itself, or ``tag | 0x80`` when the varint is written overlong (``aa 00`` for
+    ``2a``), which upb accepts. So bytes no longer than twice the limit, or holding those two bytes
+    no more than ``limit`` times, cannot carry too many: C-speed tests that spare the Python wire walk
+    (~0.7 µs a message) all but a flood.
     """
-    return len(data) > _MIN_ENTRY_SIZE * limit and data.count(tag) + data.count(tag | 0x80) > limit
+    return (
+        len(data) > _PARSE_FIRST_SIZE
+        and len(data) > _MIN_ENTRY_SIZE * limit
+        and data.count(tag) + data.count(tag | 0x80) > limit
+    )
 
 
 # What an entry of each counted field is called in the error message.
 _ENTRY_NAMES: Final = MappingProxyType(
     {_HEADERS_TAG: "headers", _MESSAGES_TAG: "messages", _ROUTE_PARAMS_TAG: "route params"}
 )
+
+
+def _too_many(what: str, tag: int, name: str, limit: int) -> RemoteProtocolError:
+    """The error for more entries of the field ``tag`` starts than its limit (``close_code`` 1009)."""
+    return RemoteProtocolError(
+        f"{what} carries more than {name}={limit} {_ENTRY_NAMES[tag]}", close_code=_CLOSE_MESSAGE_TOO_BIG
+    )
 
 
 def _check_entry_counts(data: bytes, what: str, bounds: Mapping[int, tuple[str, int]]) -> None:
@@ -480,10 +511,7 @@ def _check_entry_counts(data: bytes, what: str, bounds: Mapping[int, tuple[str, 
                     count = counts[tag] = counts[tag] + 1
                     name, limit = bounds[tag]
                     if count > limit:
-                        raise RemoteProtocolError(
-                            f"{what} carries more than {name}={limit} {_ENTRY_NAMES[tag]}",
-                            close_code=_CLOSE_MESSAGE_TOO_BIG,
-                        )
+                        raise _too_many(what, tag, name, limit)
             elif wire_type == 0:  # varint
                 while data[pos] >= 0x80:
                     pos += 1

@@ -168,6 +168,14 @@ CALL_INPUTS: Final[Mapping[str, tuple[Input, ...]]] = MappingProxyType(
     }
 )
 
+# The same, turned around for the per-call check: the states in which each call is legal.
+_CALL_STATES: Final[Mapping[str, frozenset[State]]] = MappingProxyType(
+    {
+        call: frozenset(state for (state, input) in TRANSITIONS if input in inputs)
+        for call, inputs in CALL_INPUTS.items()
+    }
+)
+
 
 def allowed_calls(state: State) -> tuple[str, ...]:
     """The calls ``state`` accepts, from :data:`TRANSITIONS` (for error messages and docs).
@@ -349,7 +357,7 @@ class ClientConnection:
 
     def _require(self, call: str) -> None:
         """Refuse ``call`` unless the current state accepts it; nothing changes on refusal."""
-        if not any((self._state, i) in TRANSITIONS for i in CALL_INPUTS[call]):
+        if self._state not in _CALL_STATES[call]:
             allowed = ", ".join(f"{name}()" for name in allowed_calls(self._state)) or "nothing"
             raise LocalProtocolError(f"{call}() in state {self._state.name}; allowed: {allowed}")
 
@@ -586,11 +594,16 @@ class ClientConnection:
         return events
 
     def _on_msg_frame(self, frame: pb.WebcastPushFrame) -> tuple[list[bytes], list[Event]]:
-        result = codec.fetch_result_from_frame(frame, limits=self._limits)
-        headers = codec.frame_headers(frame)
+        # codec.fetch_result_from_frame(), keeping the body's size for the sieve.
+        body = codec.frame_payload(frame, limits=self._limits)
+        result = codec._parse_fetch_result_body(body, self._limits)
         # SPEC.md §4.2: current peers use the fetch result's fields; the frame headers say the same
-        # and stand in when the result leaves them empty.
-        internal_ext = result.internal_ext or headers.get(codec.HEADER_IM_INTERNAL_EXT, "")
+        # and stand in when the result leaves them empty (read only then: most frames never need them).
+        internal_ext, cursor = result.internal_ext, result.cursor
+        if not internal_ext or not cursor:
+            headers = codec.frame_headers(frame)
+            internal_ext = internal_ext or headers.get(codec.HEADER_IM_INTERNAL_EXT, "")
+            cursor = cursor or headers.get(codec.HEADER_IM_CURSOR, "")
         outbound = [codec.encode_ack(frame.log_id, internal_ext)] if result.need_ack else []
         if outbound and len(outbound[0]) > self._limits.max_pending_bytes:
             # The ack echoes the server's internal_ext (SPEC.md §4.3): its size is the peer's doing.
@@ -600,9 +613,9 @@ class ClientConnection:
                 close_code=1009,
             )
         self._outbox.check_room(outbound)  # before anything is consumed, so a refusal loses nothing
-        self._remember_position(result.cursor or headers.get(codec.HEADER_IM_CURSOR, ""), internal_ext)
+        self._remember_position(cursor, internal_ext)
         events: list[Event] = []
-        self._sieve.sift(result.messages, events)
+        self._sieve.sift(result.messages, events, body_size=len(body))
         return outbound, events
 
     def _on_quiet_frame(self, frame: pb.WebcastPushFrame) -> tuple[list[bytes], list[Event]]:

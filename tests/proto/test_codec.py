@@ -23,7 +23,8 @@ from types import SimpleNamespace
 
 import pytest
 from google.protobuf.message import DecodeError
-from hypothesis import example, given
+from helpers import count_path  # noqa: F401  # a fixture
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from webcast_proto import RemoteProtocolError, codec
@@ -624,6 +625,7 @@ def test_payload_is_decompressed_once() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("count_path")
 @pytest.mark.parametrize("compress", [False, True])
 def test_too_many_messages_are_refused(compress: bool) -> None:
     """More than max_messages_per_frame messages is refused naming the limit; exactly the limit passes."""
@@ -635,6 +637,7 @@ def test_too_many_messages_are_refused(compress: bool) -> None:
     assert info.value.close_code == 1009
 
 
+@pytest.mark.usefixtures("count_path")
 def test_too_many_messages_in_a_frame_are_refused() -> None:
     """fetch_result_from_frame applies the same count."""
     frame = parse_push_frame(encode_message_frame(chat_result(3)))
@@ -669,6 +672,7 @@ def test_message_flood_is_refused_before_messages_are_built(monkeypatch: pytest.
     assert len(parsed) == 1
 
 
+@pytest.mark.usefixtures("count_path")
 def test_messages_inside_unknown_groups_are_not_counted() -> None:
     """Field-1 entries nested in an unknown group are not messages, to upb or to the count."""
     entry = _key(1, 2) + _varint(0)
@@ -676,6 +680,7 @@ def test_messages_inside_unknown_groups_are_not_counted() -> None:
     assert len(parse_fetch_result(data, limits=Limits(max_messages_per_frame=1)).messages) == 1
 
 
+@pytest.mark.usefixtures("count_path")
 def test_message_count_refuses_what_upb_refuses() -> None:
     """Where the count walk meets broken wire data, the error is the same kind upb's would be."""
     entry = _key(1, 2) + _varint(0)
@@ -713,7 +718,9 @@ def _wire_fields() -> st.SearchStrategy[bytes]:
     return st.lists(st.one_of(messages_entry, messages_entry, other), max_size=12).map(b"".join)
 
 
+@pytest.mark.usefixtures("count_path")
 @given(data=_wire_fields(), limit=st.integers(min_value=1, max_value=6))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # count_path holds for every input
 def test_fetch_result_parser_accepts_what_upb_accepts_within_the_limit(data: bytes, limit: int) -> None:
     """parse_fetch_result accepts exactly the bytes upb accepts with at most `limit` messages, and
     refuses everything else with RemoteProtocolError (the count walk never disagrees with upb)."""
@@ -735,7 +742,9 @@ def test_fetch_result_parser_accepts_what_upb_accepts_within_the_limit(data: byt
         assert parsed is None
 
 
+@pytest.mark.usefixtures("count_path")
 @given(data=st.binary(max_size=512))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # count_path holds for every input
 def test_any_bytes_into_parse_fetch_result_decode_or_raise_remote_protocol_error(data: bytes) -> None:
     """parse_fetch_result of any bytes, or of any bytes behind the gzip magic, decodes or raises
     RemoteProtocolError, nothing else."""

@@ -624,6 +624,21 @@ def test_wanted_methods_can_change_while_connected() -> None:
     assert [type(e) for e in events] == [Chat, Gift]
 
 
+def test_unwanted_messages_are_not_remembered() -> None:
+    """A message dropped as unwanted was never delivered: seen again once wanted, it is delivered
+    (once); the dedup window holds only what was delivered."""
+    conn = polling(wanted_methods={"WebcastGiftMessage"})
+    chat, gift = fx.chat(msg_id=501), fx.gift(msg_id=502)
+    events, _ = conn.receive_fetch_response(poll_body([chat, gift]), T0 + 1)
+    assert [e.msg_id for e in events if isinstance(e, MessageEvent)] == [502]
+    conn.set_wanted_methods(None)
+    for now in (T0 + 10, T0 + 20):
+        conn.tick(now)
+        assert conn.request_to_send() is not None
+        events, _ = conn.receive_fetch_response(poll_body([chat, gift]), now)
+        assert [e.msg_id for e in events if isinstance(e, MessageEvent)] == ([501] if now == T0 + 10 else [])
+
+
 def test_registry_is_per_connection() -> None:
     """Without a registry argument each connection gets a fresh default one."""
     assert isinstance(new()._sieve._registry, ConverterRegistry)

@@ -6,7 +6,8 @@ Rules tested here, one section per limit:
   limit and its value (``LocalProtocolError`` for ``max_pending_bytes``, whose overflow is the caller's
   bug; the dedup window forgets instead of refusing, which is its documented behaviour);
 * the count limits (messages, frame headers, route params) are checked on the wire *before* upb
-  builds anything: proven by a parser shim that records calls, never by timing;
+  builds anything when the bytes are over 64 KiB (smaller ones are parsed first, then refused with
+  the same error): proven by a parser shim that records calls, never by timing;
 * the decoders, the client connection, the server connection and the HTTP parsers apply the same
   limits, so each limit is tried through every entry point that reads peer bytes under it.
 
@@ -24,7 +25,8 @@ from typing import TYPE_CHECKING
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
-from hypothesis import given
+from helpers import count_path  # noqa: F401  # a fixture
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webcast_proto import (
@@ -257,6 +259,7 @@ def test_frame_size_applies_to_decode_push_frame() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("count_path")
 @pytest.mark.parametrize("limit", [1, 3, 64, 200])
 def test_frame_headers_at_and_past_the_bound(limit: int) -> None:
     """A frame with exactly max_frame_headers headers parses; one more is refused naming limit and value."""
@@ -269,6 +272,7 @@ def test_frame_headers_at_and_past_the_bound(limit: int) -> None:
     assert info.value.close_code == 1009
 
 
+@pytest.mark.usefixtures("count_path")
 def test_frame_headers_default_bound() -> None:
     """DEFAULT_MAX_FRAME_HEADERS headers pass the default limits; one more does not."""
     assert (
@@ -292,6 +296,7 @@ def test_header_flood_is_refused_before_parsing(parse_calls: list[str]) -> None:
     assert parse_calls == ["WebcastPushFrame"]
 
 
+@pytest.mark.usefixtures("count_path")
 def test_header_count_ignores_header_bytes_in_the_payload() -> None:
     """Bytes that look like header tags inside the payload (or a value) are not headers."""
     tag = bytes([codec._HEADERS_TAG])
@@ -300,6 +305,7 @@ def test_header_count_ignores_header_bytes_in_the_payload() -> None:
     assert len(codec.parse_push_frame(data, limits=Limits(max_frame_headers=2)).headers) == 2
 
 
+@pytest.mark.usefixtures("count_path")
 @pytest.mark.parametrize(
     ("overlong", "what"),
     [
@@ -320,6 +326,7 @@ def test_headers_with_overlong_tags_are_counted(overlong: bytes, what: str) -> N
     assert len(codec.parse_push_frame(flood, limits=Limits(max_frame_headers=100)).headers) == 100
 
 
+@pytest.mark.usefixtures("count_path")
 def test_messages_and_route_params_with_overlong_tags_are_counted() -> None:
     """The same holds for a fetch result's messages (tag 0a) and route params (tag 3a)."""
     messages = b"\x8a\x00\x00" * 50
@@ -332,6 +339,7 @@ def test_messages_and_route_params_with_overlong_tags_are_counted() -> None:
     assert len(codec.parse_fetch_result(params, limits=Limits(max_route_params=50)).route_params) == 50
 
 
+@pytest.mark.usefixtures("count_path")
 def test_headers_inside_unknown_groups_or_with_another_wire_type_are_not_counted() -> None:
     """Field-5 entries nested in an unknown group, or field 5 as a varint, are not headers to upb either."""
     empty_header = _key(5, 2) + _varint(0)
@@ -340,6 +348,7 @@ def test_headers_inside_unknown_groups_or_with_another_wire_type_are_not_counted
     assert len(frame.headers) == 1
 
 
+@pytest.mark.usefixtures("count_path")
 def test_frame_headers_apply_to_the_client_and_server_connections() -> None:
     """Both connections read frames through the same count."""
     data = frame_with_headers(4)
@@ -367,6 +376,7 @@ def test_frame_headers_apply_to_the_client_and_server_connections() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("count_path")
 @pytest.mark.parametrize("limit", [1, 3, 50])
 @pytest.mark.parametrize("compress", [False, True])
 def test_route_params_at_and_past_the_bound(limit: int, compress: bool) -> None:
@@ -384,6 +394,7 @@ def test_route_params_at_and_past_the_bound(limit: int, compress: bool) -> None:
     assert info.value.close_code == 1009
 
 
+@pytest.mark.usefixtures("count_path")
 def test_route_params_default_bound() -> None:
     body = codec.encode_fetch_result(result_with_route_params(DEFAULT_MAX_ROUTE_PARAMS))
     assert len(codec.parse_fetch_result(body).route_params) == DEFAULT_MAX_ROUTE_PARAMS
@@ -406,6 +417,7 @@ def test_route_param_flood_is_refused_before_parsing(parse_calls: list[str]) -> 
     assert parse_calls == ["ProtoMessageFetchResult"]
 
 
+@pytest.mark.usefixtures("count_path")
 def test_route_param_count_ignores_colons_in_values() -> None:
     """Route param tag bytes (":") inside URLs and other text are not entries."""
     result = fx.fetch_result(
@@ -416,6 +428,7 @@ def test_route_param_count_ignores_colons_in_values() -> None:
     assert len(codec.parse_fetch_result(body, limits=Limits(max_route_params=2)).route_params) == 2
 
 
+@pytest.mark.usefixtures("count_path")
 def test_route_params_apply_to_frames_decoders_and_the_client() -> None:
     """The count holds for a msg frame, decode_fetch_response and receive_fetch_response."""
     over = result_with_route_params(3)
@@ -440,6 +453,7 @@ def test_route_params_apply_to_frames_decoders_and_the_client() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("count_path")
 @pytest.mark.parametrize("compress", [False, True])
 def test_messages_at_and_past_the_bound(compress: bool) -> None:
     body = codec.encode_fetch_result(result_with_messages(5))
@@ -452,6 +466,7 @@ def test_messages_at_and_past_the_bound(compress: bool) -> None:
     assert info.value.close_code == 1009
 
 
+@pytest.mark.usefixtures("count_path")
 def test_messages_apply_to_the_client_and_decoders() -> None:
     """A frame at the bound gives its events; past it the client disconnects."""
     data = fx.message_frame(result_with_messages(3))
@@ -466,15 +481,44 @@ def test_messages_apply_to_the_client_and_decoders() -> None:
 
 
 def test_message_flood_is_refused_before_parsing(parse_calls: list[str]) -> None:
-    """Past the bound the body is refused by the wire count; at the bound upb parses it once."""
-    body = codec.encode_fetch_result(pb.ProtoMessageFetchResult(messages=[pb.BaseProtoMessage()] * 101))
-    with pytest.raises(RemoteProtocolError, match="max_messages_per_frame=100"):
-        codec.parse_fetch_result(body, limits=Limits(max_messages_per_frame=100))
+    """Past the bound a body over 64 KiB is refused by the wire count; at the bound upb parses it once."""
+    count = codec._PARSE_FIRST_SIZE // 2 + 1  # empty messages, two bytes each
+    body = codec.encode_fetch_result(pb.ProtoMessageFetchResult(messages=[pb.BaseProtoMessage()] * count))
+    assert len(body) > codec._PARSE_FIRST_SIZE
+    with pytest.raises(RemoteProtocolError, match=f"more than max_messages_per_frame={count - 1} messages"):
+        codec.parse_fetch_result(body, limits=Limits(max_messages_per_frame=count - 1))
     assert parse_calls == []
-    codec.parse_fetch_result(body, limits=Limits(max_messages_per_frame=101))
+    codec.parse_fetch_result(body, limits=Limits(max_messages_per_frame=count))
     assert parse_calls == ["ProtoMessageFetchResult"]
 
 
+@pytest.mark.parametrize("flood", ["messages", "route params", "headers"])
+def test_small_floods_are_parsed_then_refused(parse_calls: list[str], flood: str) -> None:
+    """Bytes of at most 64 KiB are parsed first (upb builds at most a few MB from them) and refused
+    after, with the error the wire count gives: the same limit named, close code 1009."""
+    if flood == "headers":
+        data = frame_with_headers(5)
+        with pytest.raises(
+            RemoteProtocolError, match="push frame carries more than max_frame_headers=4 headers"
+        ) as info:
+            codec.parse_push_frame(data, limits=Limits(max_frame_headers=4))
+        assert parse_calls == ["WebcastPushFrame"]
+    else:
+        if flood == "messages":
+            body = codec.encode_fetch_result(result_with_messages(5))
+            limits, name = Limits(max_messages_per_frame=4), "max_messages_per_frame"
+        else:
+            body = codec.encode_fetch_result(result_with_route_params(5))
+            limits, name = Limits(max_route_params=4), "max_route_params"
+        with pytest.raises(
+            RemoteProtocolError, match=f"fetch result carries more than {name}=4 {flood}"
+        ) as info:
+            codec.parse_fetch_result(body, limits=limits)
+        assert parse_calls == ["ProtoMessageFetchResult"]
+    assert info.value.close_code == 1009
+
+
+@pytest.mark.usefixtures("count_path")
 def test_one_walk_counts_messages_and_route_params_together() -> None:
     """Both counts hold in the same body: whichever passes its bound first is named."""
     result = result_with_messages(3)
@@ -541,9 +585,14 @@ def _entry_counter() -> type[Message]:
 EntryCounter = _entry_counter()
 
 
+@pytest.mark.usefixtures("count_path")
 @given(st.lists(_wire_field, max_size=30).map(b"".join), st.integers(1, 4))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # count_path holds for every input
 def test_counts_never_refuse_what_upb_accepts_within_the_bounds(data: bytes, limit: int) -> None:
-    """A body upb parses is refused only when one of its counted fields is over the bound."""
+    """A body upb parses is refused only when one of its counted fields is over the bound.
+
+    Counted on the wire, a route param key given twice is two entries; parsed first, one map entry.
+    """
     for message_class, parse, counted in (
         (pb.WebcastPushFrame, lambda lim: codec.parse_push_frame(data, limits=lim), ("headers",)),
         (
@@ -560,7 +609,10 @@ def test_counts_never_refuse_what_upb_accepts_within_the_bounds(data: bytes, lim
                 parse(limits)
             continue
         entries = EntryCounter.FromString(data)
-        if any(len(getattr(entries, name)) > limit for name in counted):
+        sizes = {name: len(getattr(entries, name)) for name in counted}
+        if codec._PARSE_FIRST_SIZE and "route_params" in sizes:  # parsed first
+            sizes["route_params"] = len(expected.route_params)  # type: ignore[union-attr]
+        if any(size > limit for size in sizes.values()):
             with pytest.raises(RemoteProtocolError, match="more than max_"):
                 parse(limits)
         else:
