@@ -42,6 +42,7 @@ class Case:
     arguments: list[str]
     expected: list[str]
     how: str = "mock-url"
+    rooms: tuple[str, ...] = ()  # more rooms than mock.host, all playing the same scenario
 
 
 # "lively" at speed 40 lasts 1.5 s.
@@ -62,6 +63,9 @@ CASES = [
     Case("quickstart_blocking.py", [], ["Łukasz sent 5 likes", "done: room"], how="injected"),
     Case("custom_signer.py", [], ["Mia ✨: hi everyone! 👋"], how="injected"),
     Case("recording_fixture.py", [], ["the recording replays as expected"], how="offline"),
+    Case("many_rooms.py", ["second.host", "mock.host"], ["watching 2 rooms",
+         "mock.host: 109 chats, 76 joins, 632 likes, 182188 diamonds",
+         "second.host: 109 chats, 76 joins, 632 likes, 182188 diamonds"], rooms=("second.host",)),
 ]  # fmt: skip
 
 
@@ -92,8 +96,8 @@ def _command(case: Case, server: MockWebcastServer) -> tuple[list[str], dict[str
 @pytest.mark.parametrize("case", CASES, ids=[case.script for case in CASES])
 def test_example_runs_against_the_mock_server(case: Case) -> None:
     """The example exits 0 and prints the expected lines."""
-    room = Room("mock.host", scenario="lively")
-    with MockWebcastServer([room], options=Options(speed=40, fetch_interval_ms=50)) as server:
+    rooms = [Room(name, scenario="lively") for name in ("mock.host", *case.rooms)]
+    with MockWebcastServer(rooms, options=Options(speed=40, fetch_interval_ms=50)) as server:
         command, env = _command(case, server)
         done = subprocess.run(
             command, capture_output=True, text=True, encoding="utf-8", timeout=30, check=False, env=env
