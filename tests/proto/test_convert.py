@@ -22,6 +22,7 @@ from webcast_proto.events import (
     Event,
     FollowRole,
     Gift,
+    Like,
     LinkMicBattle,
     Member,
     MemberAction,
@@ -569,6 +570,79 @@ def test_a_string_field_with_bad_utf8_is_a_warning() -> None:
     # Field 3 (content) of WebcastChatMessage, length 2, two bytes that are not UTF-8.
     envelope = pb.BaseProtoMessage(method="WebcastChatMessage", payload=bytes([0x1A, 2, 0xFF, 0xFE]))
     assert isinstance(convert(envelope), ProtocolWarning)
+
+
+# --------------------------------------------------------------------------------------------
+# Users read from the decoding views' raw bytes (proto/webcast.proto "Decoding views")
+# --------------------------------------------------------------------------------------------
+
+
+def _field(number: int, value: bytes) -> bytes:
+    """One length-delimited field (numbers below 16, values below 128 bytes)."""
+    assert number < 16
+    assert len(value) < 128
+    return bytes([number << 3 | 2, len(value)]) + value
+
+
+def _chat_envelope(payload: bytes, *, msg_id: int) -> pb.BaseProtoMessage:
+    return pb.BaseProtoMessage(method="WebcastChatMessage", payload=payload, msg_id=msg_id)
+
+
+def test_a_user_sent_in_two_parts_is_their_merge_as_upb_would_parse_it() -> None:
+    """A message field given twice is merged: the view's parts give the same user as one parse."""
+    first = pb.User(id=7, nickname="first", display_id="seven").SerializeToString()
+    second = pb.User(nickname="second").SerializeToString()
+    payload = fx.chat("hi").SerializeToString() + _field(2, first) + _field(2, second)
+    merged = pb.WebcastChatMessage.FromString(payload).user
+    assert (merged.id, merged.nickname, merged.display_id) == (7, "second", "seven")
+    event = default_registry().convert(_chat_envelope(payload, msg_id=1))
+    assert isinstance(event, Chat)
+    assert event.user == convert_user(merged)
+
+
+def test_a_corrupt_user_is_a_warning_each_time_and_never_cached() -> None:
+    """A user whose bytes do not parse makes the message a ProtocolWarning naming the user type; the
+    same bytes again are parsed (and refused) again, and a good user after them converts."""
+    registry = default_registry()
+    bad = fx.chat("hi").SerializeToString() + _field(2, b"\x0a\x05ab")  # a string field cut short
+    for _ in range(2):
+        event = registry.convert(_chat_envelope(bad, msg_id=2))
+        assert isinstance(event, ProtocolWarning)
+        assert "WebcastChatMessage" in event.message
+        assert "View" not in event.message
+    good = registry.convert(fx.wrap(fx.chat("fine")))
+    assert isinstance(good, Chat)
+
+
+def test_a_user_field_of_another_wire_type_is_ignored_as_upb_ignores_it() -> None:
+    """Field 2 sent as a varint is an unknown field to the message and to the view: an empty user."""
+    payload = pb.WebcastChatMessage(content="hi").SerializeToString() + bytes([2 << 3, 5])
+    assert not pb.WebcastChatMessage.FromString(payload).HasField("user")
+    event = default_registry().convert(_chat_envelope(payload, msg_id=3))
+    assert isinstance(event, Chat)
+    assert event.user == convert_user(pb.User())
+
+
+def test_an_empty_at_user_is_an_empty_user_not_none() -> None:
+    """A present but empty ``at_user`` is a user with default fields, as HasField would say."""
+    payload = fx.chat("hi").SerializeToString() + _field(12, b"")
+    event = default_registry().convert(_chat_envelope(payload, msg_id=4))
+    assert isinstance(event, Chat)
+    assert event.at_user == convert_user(pb.User())
+
+
+def test_a_cached_user_is_the_same_object_across_messages_and_types() -> None:
+    """The same user bytes in a chat, a like and a gift give one User object (one cache per registry)."""
+    registry = default_registry()
+    user = fx.user(user_id=42, nickname="regular")
+    chat, like, gift = (
+        registry.convert(fx.wrap(m)) for m in (fx.chat(user=user), fx.like(user=user), fx.gift(user=user))
+    )
+    assert isinstance(chat, Chat)
+    assert isinstance(like, Like)
+    assert isinstance(gift, Gift)
+    assert chat.user is like.user is gift.user
+    assert chat.user == convert_user(user)
 
 
 # --------------------------------------------------------------------------------------------

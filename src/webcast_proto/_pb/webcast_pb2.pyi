@@ -1904,3 +1904,370 @@ class PerceptionDialogInfo(_message.Message):
 class PunishEventInfo(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class WebcastChatMessageView(_message.Message):
+    __slots__ = ("common", "user", "content", "visible_to_sender", "background_image", "full_screen_text_color", "background_image_v2", "public_area_common", "gift_image", "input_type", "at_user", "emotes", "content_language", "msg_filter", "quick_chat_scene", "community_flagged_status", "user_identity", "comment_quality_scores", "comment_tag", "public_area_message_common", "screen_time", "signature", "signature_version", "ec_streamer_key", "comment_label_scores", "mention_user_list", "mention_users", "is_on_comment_tray")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    VISIBLE_TO_SENDER_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    FULL_SCREEN_TEXT_COLOR_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_IMAGE_V2_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_COMMON_FIELD_NUMBER: _ClassVar[int]
+    GIFT_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    AT_USER_FIELD_NUMBER: _ClassVar[int]
+    EMOTES_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    MSG_FILTER_FIELD_NUMBER: _ClassVar[int]
+    QUICK_CHAT_SCENE_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_FLAGGED_STATUS_FIELD_NUMBER: _ClassVar[int]
+    USER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_QUALITY_SCORES_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_TAG_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_MESSAGE_COMMON_FIELD_NUMBER: _ClassVar[int]
+    SCREEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    EC_STREAMER_KEY_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_LABEL_SCORES_FIELD_NUMBER: _ClassVar[int]
+    MENTION_USER_LIST_FIELD_NUMBER: _ClassVar[int]
+    MENTION_USERS_FIELD_NUMBER: _ClassVar[int]
+    IS_ON_COMMENT_TRAY_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    content: str
+    visible_to_sender: bool
+    background_image: ImageModel
+    full_screen_text_color: str
+    background_image_v2: ImageModel
+    public_area_common: PublicAreaCommon
+    gift_image: ImageModel
+    input_type: int
+    at_user: _containers.RepeatedScalarFieldContainer[bytes]
+    emotes: _containers.RepeatedCompositeFieldContainer[EmoteWithIndex]
+    content_language: str
+    msg_filter: MsgFilter
+    quick_chat_scene: int
+    community_flagged_status: int
+    user_identity: UserIdentity
+    comment_quality_scores: _containers.RepeatedCompositeFieldContainer[CommentQualityScore]
+    comment_tag: _containers.RepeatedScalarFieldContainer[int]
+    public_area_message_common: PublicAreaMessageCommon
+    screen_time: int
+    signature: str
+    signature_version: str
+    ec_streamer_key: str
+    comment_label_scores: _containers.RepeatedCompositeFieldContainer[CommentLabelScore]
+    mention_user_list: _containers.RepeatedScalarFieldContainer[int]
+    mention_users: _containers.RepeatedCompositeFieldContainer[User]
+    is_on_comment_tray: bool
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., user: _Optional[_Iterable[bytes]] = ..., content: _Optional[str] = ..., visible_to_sender: _Optional[bool] = ..., background_image: _Optional[_Union[ImageModel, _Mapping]] = ..., full_screen_text_color: _Optional[str] = ..., background_image_v2: _Optional[_Union[ImageModel, _Mapping]] = ..., public_area_common: _Optional[_Union[PublicAreaCommon, _Mapping]] = ..., gift_image: _Optional[_Union[ImageModel, _Mapping]] = ..., input_type: _Optional[int] = ..., at_user: _Optional[_Iterable[bytes]] = ..., emotes: _Optional[_Iterable[_Union[EmoteWithIndex, _Mapping]]] = ..., content_language: _Optional[str] = ..., msg_filter: _Optional[_Union[MsgFilter, _Mapping]] = ..., quick_chat_scene: _Optional[int] = ..., community_flagged_status: _Optional[int] = ..., user_identity: _Optional[_Union[UserIdentity, _Mapping]] = ..., comment_quality_scores: _Optional[_Iterable[_Union[CommentQualityScore, _Mapping]]] = ..., comment_tag: _Optional[_Iterable[int]] = ..., public_area_message_common: _Optional[_Union[PublicAreaMessageCommon, _Mapping]] = ..., screen_time: _Optional[int] = ..., signature: _Optional[str] = ..., signature_version: _Optional[str] = ..., ec_streamer_key: _Optional[str] = ..., comment_label_scores: _Optional[_Iterable[_Union[CommentLabelScore, _Mapping]]] = ..., mention_user_list: _Optional[_Iterable[int]] = ..., mention_users: _Optional[_Iterable[_Union[User, _Mapping]]] = ..., is_on_comment_tray: _Optional[bool] = ...) -> None: ...
+
+class WebcastMemberMessageView(_message.Message):
+    __slots__ = ("common", "user", "member_count", "operator", "is_set_to_admin", "is_top_user", "rank_score", "top_user_no", "enter_type", "action", "action_description", "user_id", "effect_config", "pop_str", "enter_effect_config", "background_image", "background_image_v2", "anchor_display_text", "client_enter_source", "client_enter_type", "client_live_reason", "action_duration", "user_share_type", "display_style", "admin_permissions", "kick_source", "allow_preview_time", "last_subscription_action", "public_area_message_common", "live_sub_only_tier", "live_sub_only_month", "ec_streamer_key", "show_wave", "wave_algorithm_data", "hit_ab_status")
+    class AdminPermissionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: int
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[int] = ...) -> None: ...
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    IS_SET_TO_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    IS_TOP_USER_FIELD_NUMBER: _ClassVar[int]
+    RANK_SCORE_FIELD_NUMBER: _ClassVar[int]
+    TOP_USER_NO_FIELD_NUMBER: _ClassVar[int]
+    ENTER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ACTION_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    POP_STR_FIELD_NUMBER: _ClassVar[int]
+    ENTER_EFFECT_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_IMAGE_V2_FIELD_NUMBER: _ClassVar[int]
+    ANCHOR_DISPLAY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ENTER_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ENTER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_LIVE_REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTION_DURATION_FIELD_NUMBER: _ClassVar[int]
+    USER_SHARE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_STYLE_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    KICK_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_PREVIEW_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUBSCRIPTION_ACTION_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_MESSAGE_COMMON_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SUB_ONLY_TIER_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SUB_ONLY_MONTH_FIELD_NUMBER: _ClassVar[int]
+    EC_STREAMER_KEY_FIELD_NUMBER: _ClassVar[int]
+    SHOW_WAVE_FIELD_NUMBER: _ClassVar[int]
+    WAVE_ALGORITHM_DATA_FIELD_NUMBER: _ClassVar[int]
+    HIT_AB_STATUS_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    member_count: int
+    operator: User
+    is_set_to_admin: bool
+    is_top_user: bool
+    rank_score: int
+    top_user_no: int
+    enter_type: int
+    action: int
+    action_description: str
+    user_id: int
+    effect_config: bytes
+    pop_str: str
+    enter_effect_config: EffectConfigBean
+    background_image: ImageModel
+    background_image_v2: ImageModel
+    anchor_display_text: Text
+    client_enter_source: str
+    client_enter_type: str
+    client_live_reason: str
+    action_duration: int
+    user_share_type: str
+    display_style: int
+    admin_permissions: _containers.ScalarMap[int, int]
+    kick_source: int
+    allow_preview_time: int
+    last_subscription_action: int
+    public_area_message_common: PublicAreaMessageCommon
+    live_sub_only_tier: int
+    live_sub_only_month: int
+    ec_streamer_key: str
+    show_wave: int
+    wave_algorithm_data: WaveAlgorithmData
+    hit_ab_status: int
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., user: _Optional[_Iterable[bytes]] = ..., member_count: _Optional[int] = ..., operator: _Optional[_Union[User, _Mapping]] = ..., is_set_to_admin: _Optional[bool] = ..., is_top_user: _Optional[bool] = ..., rank_score: _Optional[int] = ..., top_user_no: _Optional[int] = ..., enter_type: _Optional[int] = ..., action: _Optional[int] = ..., action_description: _Optional[str] = ..., user_id: _Optional[int] = ..., effect_config: _Optional[bytes] = ..., pop_str: _Optional[str] = ..., enter_effect_config: _Optional[_Union[EffectConfigBean, _Mapping]] = ..., background_image: _Optional[_Union[ImageModel, _Mapping]] = ..., background_image_v2: _Optional[_Union[ImageModel, _Mapping]] = ..., anchor_display_text: _Optional[_Union[Text, _Mapping]] = ..., client_enter_source: _Optional[str] = ..., client_enter_type: _Optional[str] = ..., client_live_reason: _Optional[str] = ..., action_duration: _Optional[int] = ..., user_share_type: _Optional[str] = ..., display_style: _Optional[int] = ..., admin_permissions: _Optional[_Mapping[int, int]] = ..., kick_source: _Optional[int] = ..., allow_preview_time: _Optional[int] = ..., last_subscription_action: _Optional[int] = ..., public_area_message_common: _Optional[_Union[PublicAreaMessageCommon, _Mapping]] = ..., live_sub_only_tier: _Optional[int] = ..., live_sub_only_month: _Optional[int] = ..., ec_streamer_key: _Optional[str] = ..., show_wave: _Optional[int] = ..., wave_algorithm_data: _Optional[_Union[WaveAlgorithmData, _Mapping]] = ..., hit_ab_status: _Optional[int] = ...) -> None: ...
+
+class WebcastGiftMessageView(_message.Message):
+    __slots__ = ("common", "gift_id", "fan_ticket_count", "group_count", "repeat_count", "combo_count", "user", "to_user", "repeat_end", "text_effect", "group_id", "income_taskgifts", "room_fan_ticket_count", "priority", "gift", "log_id", "send_type", "public_area_common", "tray_display_text", "banned_display_effects", "tray_info", "monitor_extra", "monitor_info", "color_id", "is_first_sent", "display_text_for_anchor", "display_text_for_audience", "order_id", "gifts_in_box", "msg_filter", "lynx_extra", "user_identity", "match_info", "linkmic_gift_expression_strategy", "flying_mic_resources", "disable_gift_tracking", "asset", "version", "sponsorship_info", "flying_mic_resources_v2", "public_area_message_common", "signature", "signature_version", "multi_generate_message", "to_member_id", "to_member_id_int", "to_member_nickname", "interactive_gift_info", "display_duration_ms", "display_text_for_sender", "is_asset_bundle_gift", "asset_bundle", "effect_extra", "secondary_effect_info", "gift_variant_id", "shiny_card_unlock_token", "gift_effect")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    GIFT_ID_FIELD_NUMBER: _ClassVar[int]
+    FAN_TICKET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COMBO_COUNT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TO_USER_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_END_FIELD_NUMBER: _ClassVar[int]
+    TEXT_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    INCOME_TASKGIFTS_FIELD_NUMBER: _ClassVar[int]
+    ROOM_FAN_TICKET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    GIFT_FIELD_NUMBER: _ClassVar[int]
+    LOG_ID_FIELD_NUMBER: _ClassVar[int]
+    SEND_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_COMMON_FIELD_NUMBER: _ClassVar[int]
+    TRAY_DISPLAY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    BANNED_DISPLAY_EFFECTS_FIELD_NUMBER: _ClassVar[int]
+    TRAY_INFO_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_EXTRA_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_INFO_FIELD_NUMBER: _ClassVar[int]
+    COLOR_ID_FIELD_NUMBER: _ClassVar[int]
+    IS_FIRST_SENT_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_TEXT_FOR_ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_TEXT_FOR_AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    GIFTS_IN_BOX_FIELD_NUMBER: _ClassVar[int]
+    MSG_FILTER_FIELD_NUMBER: _ClassVar[int]
+    LYNX_EXTRA_FIELD_NUMBER: _ClassVar[int]
+    USER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    MATCH_INFO_FIELD_NUMBER: _ClassVar[int]
+    LINKMIC_GIFT_EXPRESSION_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    FLYING_MIC_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_GIFT_TRACKING_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SPONSORSHIP_INFO_FIELD_NUMBER: _ClassVar[int]
+    FLYING_MIC_RESOURCES_V2_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_MESSAGE_COMMON_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MULTI_GENERATE_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TO_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_MEMBER_ID_INT_FIELD_NUMBER: _ClassVar[int]
+    TO_MEMBER_NICKNAME_FIELD_NUMBER: _ClassVar[int]
+    INTERACTIVE_GIFT_INFO_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_TEXT_FOR_SENDER_FIELD_NUMBER: _ClassVar[int]
+    IS_ASSET_BUNDLE_GIFT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_EXTRA_FIELD_NUMBER: _ClassVar[int]
+    SECONDARY_EFFECT_INFO_FIELD_NUMBER: _ClassVar[int]
+    GIFT_VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SHINY_CARD_UNLOCK_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    GIFT_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    gift_id: int
+    fan_ticket_count: int
+    group_count: int
+    repeat_count: int
+    combo_count: int
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    to_user: _containers.RepeatedScalarFieldContainer[bytes]
+    repeat_end: int
+    text_effect: TextEffect
+    group_id: int
+    income_taskgifts: int
+    room_fan_ticket_count: int
+    priority: GiftImPriority
+    gift: Gift
+    log_id: str
+    send_type: int
+    public_area_common: PublicAreaCommon
+    tray_display_text: Text
+    banned_display_effects: int
+    tray_info: GiftTrayInfo
+    monitor_extra: str
+    monitor_info: GiftMonitorInfo
+    color_id: int
+    is_first_sent: bool
+    display_text_for_anchor: Text
+    display_text_for_audience: Text
+    order_id: str
+    gifts_in_box: GiftsBoxInfo
+    msg_filter: MsgFilter
+    lynx_extra: _containers.RepeatedCompositeFieldContainer[LynxGiftExtra]
+    user_identity: UserIdentity
+    match_info: MatchInfo
+    linkmic_gift_expression_strategy: int
+    flying_mic_resources: FlyingMicResources
+    disable_gift_tracking: bool
+    asset: AssetsModel
+    version: int
+    sponsorship_info: _containers.RepeatedCompositeFieldContainer[SponsorshipInfo]
+    flying_mic_resources_v2: FlyingMicResources
+    public_area_message_common: PublicAreaMessageCommon
+    signature: str
+    signature_version: str
+    multi_generate_message: bool
+    to_member_id: str
+    to_member_id_int: int
+    to_member_nickname: str
+    interactive_gift_info: InteractiveGiftInfo
+    display_duration_ms: int
+    display_text_for_sender: Text
+    is_asset_bundle_gift: bool
+    asset_bundle: AssetBundle
+    effect_extra: str
+    secondary_effect_info: SecondaryEffectInfo
+    gift_variant_id: int
+    shiny_card_unlock_token: str
+    gift_effect: GiftEffect
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., gift_id: _Optional[int] = ..., fan_ticket_count: _Optional[int] = ..., group_count: _Optional[int] = ..., repeat_count: _Optional[int] = ..., combo_count: _Optional[int] = ..., user: _Optional[_Iterable[bytes]] = ..., to_user: _Optional[_Iterable[bytes]] = ..., repeat_end: _Optional[int] = ..., text_effect: _Optional[_Union[TextEffect, _Mapping]] = ..., group_id: _Optional[int] = ..., income_taskgifts: _Optional[int] = ..., room_fan_ticket_count: _Optional[int] = ..., priority: _Optional[_Union[GiftImPriority, _Mapping]] = ..., gift: _Optional[_Union[Gift, _Mapping]] = ..., log_id: _Optional[str] = ..., send_type: _Optional[int] = ..., public_area_common: _Optional[_Union[PublicAreaCommon, _Mapping]] = ..., tray_display_text: _Optional[_Union[Text, _Mapping]] = ..., banned_display_effects: _Optional[int] = ..., tray_info: _Optional[_Union[GiftTrayInfo, _Mapping]] = ..., monitor_extra: _Optional[str] = ..., monitor_info: _Optional[_Union[GiftMonitorInfo, _Mapping]] = ..., color_id: _Optional[int] = ..., is_first_sent: _Optional[bool] = ..., display_text_for_anchor: _Optional[_Union[Text, _Mapping]] = ..., display_text_for_audience: _Optional[_Union[Text, _Mapping]] = ..., order_id: _Optional[str] = ..., gifts_in_box: _Optional[_Union[GiftsBoxInfo, _Mapping]] = ..., msg_filter: _Optional[_Union[MsgFilter, _Mapping]] = ..., lynx_extra: _Optional[_Iterable[_Union[LynxGiftExtra, _Mapping]]] = ..., user_identity: _Optional[_Union[UserIdentity, _Mapping]] = ..., match_info: _Optional[_Union[MatchInfo, _Mapping]] = ..., linkmic_gift_expression_strategy: _Optional[int] = ..., flying_mic_resources: _Optional[_Union[FlyingMicResources, _Mapping]] = ..., disable_gift_tracking: _Optional[bool] = ..., asset: _Optional[_Union[AssetsModel, _Mapping]] = ..., version: _Optional[int] = ..., sponsorship_info: _Optional[_Iterable[_Union[SponsorshipInfo, _Mapping]]] = ..., flying_mic_resources_v2: _Optional[_Union[FlyingMicResources, _Mapping]] = ..., public_area_message_common: _Optional[_Union[PublicAreaMessageCommon, _Mapping]] = ..., signature: _Optional[str] = ..., signature_version: _Optional[str] = ..., multi_generate_message: _Optional[bool] = ..., to_member_id: _Optional[str] = ..., to_member_id_int: _Optional[int] = ..., to_member_nickname: _Optional[str] = ..., interactive_gift_info: _Optional[_Union[InteractiveGiftInfo, _Mapping]] = ..., display_duration_ms: _Optional[int] = ..., display_text_for_sender: _Optional[_Union[Text, _Mapping]] = ..., is_asset_bundle_gift: _Optional[bool] = ..., asset_bundle: _Optional[_Union[AssetBundle, _Mapping]] = ..., effect_extra: _Optional[str] = ..., secondary_effect_info: _Optional[_Union[SecondaryEffectInfo, _Mapping]] = ..., gift_variant_id: _Optional[int] = ..., shiny_card_unlock_token: _Optional[str] = ..., gift_effect: _Optional[_Union[GiftEffect, _Mapping]] = ...) -> None: ...
+
+class WebcastLikeMessageView(_message.Message):
+    __slots__ = ("common", "count", "total", "color", "user", "icon", "icons", "specified_display_text", "effect_cnt", "like_effect", "public_area_message_common", "room_message_heat_level")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ICON_FIELD_NUMBER: _ClassVar[int]
+    ICONS_FIELD_NUMBER: _ClassVar[int]
+    SPECIFIED_DISPLAY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_CNT_FIELD_NUMBER: _ClassVar[int]
+    LIKE_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_MESSAGE_COMMON_FIELD_NUMBER: _ClassVar[int]
+    ROOM_MESSAGE_HEAT_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    count: int
+    total: int
+    color: int
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    icon: str
+    icons: _containers.RepeatedCompositeFieldContainer[ImageModel]
+    specified_display_text: _containers.RepeatedCompositeFieldContainer[SpecifiedDisplayText]
+    effect_cnt: int
+    like_effect: _containers.RepeatedCompositeFieldContainer[LikeEffect]
+    public_area_message_common: PublicAreaMessageCommon
+    room_message_heat_level: int
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., count: _Optional[int] = ..., total: _Optional[int] = ..., color: _Optional[int] = ..., user: _Optional[_Iterable[bytes]] = ..., icon: _Optional[str] = ..., icons: _Optional[_Iterable[_Union[ImageModel, _Mapping]]] = ..., specified_display_text: _Optional[_Iterable[_Union[SpecifiedDisplayText, _Mapping]]] = ..., effect_cnt: _Optional[int] = ..., like_effect: _Optional[_Iterable[_Union[LikeEffect, _Mapping]]] = ..., public_area_message_common: _Optional[_Union[PublicAreaMessageCommon, _Mapping]] = ..., room_message_heat_level: _Optional[int] = ...) -> None: ...
+
+class WebcastSocialMessageView(_message.Message):
+    __slots__ = ("common", "user", "share_type", "action", "share_target", "follow_count", "share_display_style", "share_count", "public_area_message_common", "signature", "signature_version", "show_duration_ms", "follow_type", "target_user_id", "scene")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    SHARE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    SHARE_TARGET_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SHARE_DISPLAY_STYLE_FIELD_NUMBER: _ClassVar[int]
+    SHARE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_AREA_MESSAGE_COMMON_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SHOW_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SCENE_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    share_type: int
+    action: int
+    share_target: str
+    follow_count: int
+    share_display_style: int
+    share_count: int
+    public_area_message_common: PublicAreaMessageCommon
+    signature: str
+    signature_version: str
+    show_duration_ms: int
+    follow_type: int
+    target_user_id: int
+    scene: str
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., user: _Optional[_Iterable[bytes]] = ..., share_type: _Optional[int] = ..., action: _Optional[int] = ..., share_target: _Optional[str] = ..., follow_count: _Optional[int] = ..., share_display_style: _Optional[int] = ..., share_count: _Optional[int] = ..., public_area_message_common: _Optional[_Union[PublicAreaMessageCommon, _Mapping]] = ..., signature: _Optional[str] = ..., signature_version: _Optional[str] = ..., show_duration_ms: _Optional[int] = ..., follow_type: _Optional[int] = ..., target_user_id: _Optional[int] = ..., scene: _Optional[str] = ...) -> None: ...
+
+class WebcastEmoteChatMessageView(_message.Message):
+    __slots__ = ("common", "user", "emote_list", "msg_filter", "user_identity")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    EMOTE_LIST_FIELD_NUMBER: _ClassVar[int]
+    MSG_FILTER_FIELD_NUMBER: _ClassVar[int]
+    USER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    emote_list: _containers.RepeatedCompositeFieldContainer[EmoteModel]
+    msg_filter: MsgFilter
+    user_identity: UserIdentity
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., user: _Optional[_Iterable[bytes]] = ..., emote_list: _Optional[_Iterable[_Union[EmoteModel, _Mapping]]] = ..., msg_filter: _Optional[_Union[MsgFilter, _Mapping]] = ..., user_identity: _Optional[_Union[UserIdentity, _Mapping]] = ...) -> None: ...
+
+class WebcastRoomUserSeqMessageView(_message.Message):
+    __slots__ = ("common", "ranks", "total", "pop_str", "seats", "popularity", "total_user", "anonymous")
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    RANKS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    POP_STR_FIELD_NUMBER: _ClassVar[int]
+    SEATS_FIELD_NUMBER: _ClassVar[int]
+    POPULARITY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_USER_FIELD_NUMBER: _ClassVar[int]
+    ANONYMOUS_FIELD_NUMBER: _ClassVar[int]
+    common: CommonMessageData
+    ranks: _containers.RepeatedCompositeFieldContainer[ContributorView]
+    total: int
+    pop_str: str
+    seats: _containers.RepeatedCompositeFieldContainer[Contributor]
+    popularity: int
+    total_user: int
+    anonymous: int
+    def __init__(self, common: _Optional[_Union[CommonMessageData, _Mapping]] = ..., ranks: _Optional[_Iterable[_Union[ContributorView, _Mapping]]] = ..., total: _Optional[int] = ..., pop_str: _Optional[str] = ..., seats: _Optional[_Iterable[_Union[Contributor, _Mapping]]] = ..., popularity: _Optional[int] = ..., total_user: _Optional[int] = ..., anonymous: _Optional[int] = ...) -> None: ...
+
+class ContributorView(_message.Message):
+    __slots__ = ("score", "user", "rank", "delta")
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    score: int
+    user: _containers.RepeatedScalarFieldContainer[bytes]
+    rank: int
+    delta: int
+    def __init__(self, score: _Optional[int] = ..., user: _Optional[_Iterable[bytes]] = ..., rank: _Optional[int] = ..., delta: _Optional[int] = ...) -> None: ...
