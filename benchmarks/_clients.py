@@ -1,10 +1,13 @@
 """Running one client of each flavour (asyncio, trio, blocking) against a server process, for the
 latency and driver benchmarks: connect, ask the server to pace frames, collect what the handlers saw.
 
-The handlers: ``chat`` reads the send time from the comment (``benchmarks._server`` stamps it with
-``time.monotonic_ns()``, a clock shared by every process of the machine) and keeps
-``now - stamp``; ``rawData`` (with ``--all-events``: every message event, which makes the client
-convert every method) counts. Both are plain functions, as all three flavours accept them.
+The handlers: ``chat`` reads the stamp from the comment (``benchmarks._server`` stamps it with
+``time.monotonic_ns()`` when it publishes; a clock shared by every process of the machine) and notes
+``(stamp, now)``. Once a case is over, the server's answer says when the frame of each stamp was
+handed to its socket, and the latency is ``now - written``: the server's write → the handler;
+``now - stamp`` (publish → handler) adds the server's encoding, gzip and write. ``rawData`` (with
+``--all-events``: every message event, which makes the client convert every method) counts. Both
+are plain functions, as all three flavours accept them.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ class Outcome:
     seconds: float = 0.0
     cpu: float = 0.0
     server_cpu: float = 0.0
-    latencies_us: list[float] = field(default_factory=list)
-    to_read_us: list[float] = field(default_factory=list)
+    latencies_us: list[float] = field(default_factory=list)  # server's write → handler
+    from_stamp_us: list[float] = field(default_factory=list)  # server's publish → handler
+    to_read_us: list[float] = field(default_factory=list)  # server's write → client's read
     read_to_handler_us: list[float] = field(default_factory=list)
 
     def row(self) -> dict[str, str]:
@@ -67,7 +71,8 @@ class Outcome:
             "p90 µs": f"{percentile(lat, 0.90):,.0f}",
             "p99 µs": f"{percentile(lat, 0.99):,.0f}",
             "max µs": f"{lat[-1]:,.0f}" if lat else "-",
-            "stamp→read p50/p99 µs": _pair(self.to_read_us),
+            "publish→handler p50/p99 µs": _pair(self.from_stamp_us),
+            "write→read p50/p99 µs": _pair(self.to_read_us),
             "read→handler p50/p99 µs": _pair(self.read_to_handler_us),
             "CPU µs/msg": f"{self.cpu / self.received * 1e6:.1f}" if self.received else "-",
             "core % per 1k msgs/s": f"{self.cpu / self.received * 1e5:.1f}" if self.received else "-",
@@ -86,32 +91,23 @@ class _Collector:
 
     def __init__(self) -> None:
         self.messages = 0
-        self.latencies_ns: list[int] = []
+        self.seen_ns: list[tuple[int, int, int]] = []  # (stamp, read or 0, handler called)
         self.read_at_ns = 0  # when the frame being handled was read off the socket
-        self.splits_ns: list[tuple[int, int]] = []  # (stamp → read, read → handler)
 
     def on_tap(self, record: WireRecord) -> None:
         if record.direction is Direction.IN and record.kind is WireKind.WS:
             self.read_at_ns = int(record.at * 1e9)
 
-    def _split(self, now: int, stamp: int) -> None:
-        if self.read_at_ns:
-            self.splits_ns.append((self.read_at_ns - stamp, now - self.read_at_ns))
-
     def on_chat(self, event: Chat) -> None:
         now = time.monotonic_ns()
-        stamp = int(event.comment)
-        self.latencies_ns.append(now - stamp)
-        self._split(now, stamp)
+        self.seen_ns.append((int(event.comment), self.read_at_ns, now))
 
     def on_raw(self, event: Event) -> None:
         self.messages += 1
 
     def on_chat_counted(self, event: Chat) -> None:
         now = time.monotonic_ns()
-        stamp = int(event.comment)
-        self.latencies_ns.append(now - stamp)
-        self._split(now, stamp)
+        self.seen_ns.append((int(event.comment), self.read_at_ns, now))
         self.messages += 1
 
 
@@ -138,8 +134,19 @@ def _register(
 
 
 def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: float, cpu: float) -> Outcome:
-    skip = min(len(collector.latencies_ns) // 20, 200)  # the first ones pay for warm caches
-    splits = collector.splits_ns[skip:]
+    skip = min(len(collector.seen_ns) // 20, 200)  # the first ones pay for warm caches
+    seen = collector.seen_ns[skip:]
+    written: dict[str, int] = answer.get("written", {})
+    latencies, from_stamp, to_read, read_to_handler = [], [], [], []
+    for stamp, read, now in seen:
+        from_stamp.append((now - stamp) / 1000)
+        at = written.get(str(stamp))
+        if at is None:  # not reported (the server's answer is late): no write time to measure from
+            continue
+        latencies.append((now - at) / 1000)
+        if read:
+            to_read.append((read - at) / 1000)
+            read_to_handler.append((now - read) / 1000)
     return Outcome(
         case=case,
         sent=int(answer["messages"]),
@@ -147,9 +154,10 @@ def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: 
         behind=int(answer["behind"]),
         seconds=seconds,
         cpu=cpu,
-        latencies_us=[ns / 1000 for ns in collector.latencies_ns[skip:]],
-        to_read_us=[a / 1000 for a, _ in splits],
-        read_to_handler_us=[b / 1000 for _, b in splits],
+        latencies_us=latencies,
+        from_stamp_us=from_stamp,
+        to_read_us=to_read,
+        read_to_handler_us=read_to_handler,
     )
 
 
@@ -182,8 +190,7 @@ def run_cases(
 
     def begin(collector: _Collector) -> tuple[float, float, float]:
         collector.messages = 0
-        collector.latencies_ns.clear()
-        collector.splits_ns.clear()
+        collector.seen_ns.clear()
         return server.cpu_seconds(), cpu_seconds(), time.monotonic()
 
     def end(

@@ -11,9 +11,13 @@ stdin line is a JSON command, answered by one stdout JSON line:
   seconds, publish ``F`` frames a second in all, each to the next room in turn, each of ``K``
   messages: ``chat`` messages only, or the realistic mix (``fixtures.realistic_mix``) ending with
   one chat. Every chat's comment is ``time.monotonic_ns()`` read in the server's event loop just
-  before it publishes the frame (then the server encodes, gzips and writes it), so a client on the
-  same machine can tell the latency from the server writing to its handler. Answer:
-  ``{"frames": n, "messages": m, "behind": frames not sent on time at the end}``.
+  before it publishes the frame (then the server encodes, gzips and writes it). The server also
+  notes ``time.monotonic_ns()`` just before it hands each frame's bytes to its socket (after the
+  encoding, gzip and WebSocket framing), so a client on the same machine can tell the latency from
+  the server writing to its handler. Answer: ``{"frames": n, "messages": m, "behind": frames not
+  sent on time at the end, "written": {stamp: write time}}``: for every chat stamp of the run, when
+  the frame carrying it was written (``monotonic_ns``; a stamp whose frame was not written within a
+  second of the end is left out).
 * ``{"cmd": "end"}`` — every room's stream ends (clients get ``streamEnd`` and disconnect).
 
 End of stdin stops the server. The pacer calls into the server's loop through its portal (one call
@@ -23,17 +27,22 @@ per 1 ms tick with every frame then due), and stamps there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from wsproto.events import BytesMessage
+
 from webcast_proto import fixtures
 from webcast_proto._pb import webcast_pb2 as pb
-from webcast_transports.mock import EndStream, MockWebcastServer, Options, Room
+from webcast_transports.mock import EndStream, MockWebcastServer, Options, Room, _session
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from webcast_transports.mock._rooms import RoomState
 
 CHAT = "WebcastChatMessage"
@@ -42,6 +51,38 @@ STAMP_WIDTH = 19
 PLACEHOLDER = b"\x01" * STAMP_WIDTH
 # Frame sizes of the mix, as in benchmarks.decode: mostly small frames, some busy ones.
 FRAME_SIZES = (1, 3, 8, 2, 15, 5, 40, 4, 1, 25, 6, 12)
+
+
+# (room id, room position of a message) → monotonic_ns() just before its frame was written, while
+# a pace with write times runs; None otherwise (nothing is kept).
+_WRITTEN: dict[tuple[int, int], int] | None = None
+
+
+async def _write_entries_timed(session: _session.Session, operation: _session.Entries) -> None:
+    """``Session._write_entries``, noting the time just before the frame's bytes go to the socket."""
+    frame = session.socket.msg_frame(operation.first, operation.count, session.server.now_ms())
+    data = session.ws.send(BytesMessage(frame))
+    written = _WRITTEN
+    if written is not None:
+        at = time.monotonic_ns()
+        room_id = session.state.room.room_id
+        for position in range(operation.first, operation.first + operation.count):
+            written[room_id, position] = at
+    await session.stream.send(data)
+
+
+# The mock's writer table maps each operation to its method: the timed one replaces the entries'.
+_session._WRITERS[_session.Entries] = _write_entries_timed
+
+
+@contextlib.contextmanager
+def _timing_writes() -> Iterator[dict[tuple[int, int], int]]:
+    global _WRITTEN
+    _WRITTEN = {}
+    try:
+        yield _WRITTEN
+    finally:
+        _WRITTEN = None
 
 
 def chat_template(room_id: int) -> bytes:
@@ -66,6 +107,8 @@ class Pacer:
         self.mix = fixtures.realistic_mix(20_000, seed=7)
         self.mix_at = 0
         self.sizes = itertools.cycle(FRAME_SIZES)
+        # stamp → (room id, room position of a chat carrying it), while a pace runs
+        self.stamped: dict[int, tuple[int, int]] = {}
 
     def _messages(self, index: int, per_frame: int, kind: str) -> list[pb.BaseProtoMessage]:
         """A frame's messages, the chat last (stamped later): envelope ids are fresh every time."""
@@ -93,10 +136,27 @@ class Pacer:
             for message in messages:
                 if message.method == CHAT:
                     message.payload = payload
-            server.publish(self.states[index], messages)
+            state = self.states[index]
+            server.publish(state, messages)
+            # The frame's chats all carry the stamp and are written in one frame: the last will do.
+            self.stamped[int(stamp)] = (state.room.room_id, state.position)
 
     def pace(self, rate: float, per_frame: int, duration: float, kind: str) -> dict[str, Any]:
         """Publish ``rate`` frames a second for ``duration`` seconds; returns what was sent."""
+        with _timing_writes() as written:
+            self.stamped = {}
+            answer = self._pace(rate, per_frame, duration, kind)
+            # The last frames may still be on their way to the socket: wait for them (up to 1 s).
+            wanted = set(self.stamped.values())
+            give_up = time.monotonic() + 1.0
+            while not all(key in written for key in wanted) and time.monotonic() < give_up:
+                time.sleep(0.01)
+            answer["written"] = {
+                str(stamp): written[key] for stamp, key in self.stamped.items() if key in written
+            }
+        return answer
+
+    def _pace(self, rate: float, per_frame: int, duration: float, kind: str) -> dict[str, Any]:
         n_rooms = len(self.states)
         sent = messages = 0
         room = 0

@@ -6,9 +6,9 @@ For each flavour in turn, one client connects to a mock server in its own proces
 (``benchmarks._server``) and receives the realistic mix (``fixtures.realistic_mix`` in frames of
 1-40 messages, each frame ending with a chat stamped with the send time) at ``--rate`` frames a
 second. Its handlers: ``rawData`` (every message event, so every method is converted) counts, and
-``chat`` keeps the latency (as in ``benchmarks.latency``). Reported: messages handled per second,
-the client process's CPU per message and as a share of one core per 1,000 msgs/s, and the chats'
-latency.
+``chat`` keeps the latency from the server's write (as in ``benchmarks.latency``). Reported:
+messages handled per second, the client process's CPU per message and as a share of one core per
+1,000 msgs/s, and the chats' latency.
 """
 
 from __future__ import annotations

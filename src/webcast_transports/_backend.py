@@ -4,12 +4,14 @@ The drivers and the client are written once, in ``_async/``, against the ``Async
 module; ``scripts/unasync.py`` generates ``_sync/`` by renaming them to the ``Sync*`` twins
 (STYLE.md §12). Each pair has the same methods, so the generated code reads like the source:
 
-* :class:`AsyncBackend` / :class:`SyncBackend`: the httpcore network backend, calling user handlers,
-  and ``wait_slice`` — the longest a blocking wait lasts before it looks whether ``disconnect()`` was
-  asked for (the async flavour cancels instead, so it has none).
+* :class:`AsyncBackend` / :class:`SyncBackend`: the httpcore network backend, the upgraded stream
+  the WebSocket reads (``streaming_io``), calling user handlers, and ``wait_slice`` — the longest a
+  blocking wait lasts before it looks whether ``disconnect()`` was asked for (the async flavour
+  cancels instead, so it has none).
 * :class:`AsyncInterrupt` / :class:`SyncInterrupt`: how ``disconnect()`` stops the driver. Async: a
-  cancel scope around every wait the driver does. Blocking: a flag, seen by sleeps at once and by
-  socket reads within ``wait_slice``.
+  cancel scope around every wait the driver does, which can also carry the wait's deadline, so that a
+  socket read or write in the streaming phase costs one scope. Blocking: a flag, seen by sleeps at
+  once and by socket reads within ``wait_slice``.
 * :class:`AsyncSignal` / :class:`SyncSignal`: a one-shot flag to wait for (connected, finished).
 * :class:`AsyncChannel` / :class:`SyncChannel`: a bounded queue of events for ``events()``.
 * :class:`AsyncRunner` / :class:`SyncRunner`: where the driver runs: a task group (asyncio and trio
@@ -23,29 +25,34 @@ from __future__ import annotations
 import collections
 import contextlib
 import inspect
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
 import httpcore
+from httpcore._async.http11 import AsyncHTTP11UpgradeStream
+from httpcore._backends.anyio import AnyIOStream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterator
+    from collections.abc import Callable, Coroutine
     from types import TracebackType
 
-    from anyio.abc import TaskGroup
+    from anyio.abc import ByteStream, TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = [
     "AsyncBackend",
     "AsyncChannel",
+    "AsyncGuard",
     "AsyncInterrupt",
     "AsyncRunner",
     "AsyncSignal",
     "Interrupted",
     "SyncBackend",
     "SyncChannel",
+    "SyncGuard",
     "SyncInterrupt",
     "SyncRunner",
     "SyncSignal",
@@ -84,6 +91,24 @@ class AsyncBackend:
         return httpcore.AnyIOBackend()
 
     @staticmethod
+    def streaming_io(stream: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        """The stream a WebSocket reads and writes after the upgrade: the anyio stream itself when
+        httpcore's wrappers can be seen through, else ``stream``.
+
+        httpcore wraps every read and write in a ``fail_after`` scope (even without a timeout) and
+        its own exception mapping, ~10 µs a call; in the streaming phase the WebSocket bounds its
+        waits with the interrupt's scope instead (:meth:`AsyncInterrupt.guard`), one per wait. The
+        bytes of the 101 answer's read that follow its headers come first.
+        """
+        leading = b""
+        inner: httpcore.AsyncNetworkStream = stream
+        if type(inner) is AsyncHTTP11UpgradeStream:
+            leading, inner = inner._leading_data, inner._stream
+        if type(inner) is not AnyIOStream:  # a proxy's tunnel, or a change in httpcore: its path
+            return stream
+        return _AnyIODirectStream(inner._stream, leading, stream)
+
+    @staticmethod
     def current_worker() -> int:
         """An id of the running task, to tell whether a call comes from the driver itself."""
         return anyio.get_current_task().id
@@ -112,6 +137,41 @@ class AsyncBackend:
         return anyio.move_on_after(timeout, shield=True)
 
 
+class _AnyIODirectStream(httpcore.AsyncNetworkStream):
+    """An upgraded anyio stream read and written without httpcore's per-call scopes.
+
+    ``timeout`` is ignored: the caller bounds the call (:meth:`AsyncInterrupt.guard`). Failures are
+    anyio's and the OS's, which :func:`~webcast_transports._errors.map_errors` maps as it maps
+    httpcore's; the end of the stream is ``b""``, as httpcore gives it.
+    """
+
+    __slots__ = ("_leading", "_outer", "_stream")
+
+    def __init__(self, stream: ByteStream, leading: bytes, outer: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._leading = leading
+        self._outer = outer  # httpcore's stream: closing and extra info go through it
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._leading:
+            data, self._leading = self._leading[:max_bytes], self._leading[max_bytes:]
+            return data
+        try:
+            return await self._stream.receive(max_bytes)
+        except anyio.EndOfStream:
+            return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if buffer:
+            await self._stream.send(buffer)
+
+    async def aclose(self) -> None:
+        await self._outer.aclose()
+
+    def get_extra_info(self, info: str) -> object:
+        return self._outer.get_extra_info(info)
+
+
 class SyncBackend:
     """The blocking flavour: sockets with timeouts, threads, no event loop."""
 
@@ -121,6 +181,12 @@ class SyncBackend:
     def network_backend() -> httpcore.NetworkBackend:
         """httpcore's socket backend."""
         return httpcore.SyncBackend()
+
+    @staticmethod
+    def streaming_io(stream: httpcore.NetworkStream) -> httpcore.NetworkStream:
+        """The stream a WebSocket reads and writes after the upgrade: ``stream`` itself (a blocking
+        read or write is a socket timeout and a system call; there is nothing to save)."""
+        return stream
 
     @staticmethod
     def current_worker() -> int:
@@ -191,18 +257,18 @@ class AsyncInterrupt:
         if self._requested:
             raise Interrupted
 
-    @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
-        """Run the block so that :meth:`request` cancels it; it then raises :class:`Interrupted`."""
-        self.check()
-        with anyio.CancelScope() as scope:
-            self._scopes.add(scope)
-            try:
-                yield
-            finally:
-                self._scopes.discard(scope)
-        if scope.cancelled_caught:
+    def guard(self, timeout: float | None = None, *, check: bool = True) -> AsyncGuard:
+        """Run the block so that :meth:`request` cancels it; it then raises :class:`Interrupted`.
+
+        Args:
+            timeout: also end the block after this many seconds; the guard's ``timed_out`` then says
+                so (nothing is raised). One cancel scope does both, the cheapest way to bound a wait.
+            check: raise :class:`Interrupted` at once if a stop was already asked for. ``False``
+                lets a write that must happen (an ack) go out; the next wait raises.
+        """
+        if check and self._requested:
             raise Interrupted
+        return AsyncGuard(self, timeout)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.
@@ -212,6 +278,42 @@ class AsyncInterrupt:
         """
         with self.guard():
             await anyio.sleep(max(seconds, 0.0))
+
+
+class AsyncGuard:
+    """One cancel scope that :meth:`AsyncInterrupt.request` cancels, with an optional deadline.
+
+    A plain class rather than a generator-based context manager: it is entered for every socket read
+    and write of the streaming phase, and ``contextlib``'s machinery costs more than the scope.
+
+    Attributes:
+        timed_out: the deadline passed and cancelled the block (set on leaving it).
+    """
+
+    __slots__ = ("_interrupt", "_scope", "timed_out")
+
+    def __init__(self, interrupt: AsyncInterrupt, timeout: float | None) -> None:
+        self._interrupt = interrupt
+        deadline = math.inf if timeout is None else anyio.current_time() + max(timeout, 0.0)
+        self._scope = anyio.CancelScope(deadline=deadline)
+        self.timed_out = False
+
+    def __enter__(self) -> AsyncGuard:
+        self._scope.__enter__()
+        self._interrupt._scopes.add(self._scope)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:  # not ``bool``: mypy would take every guarded block as one that may fall through
+        scope = self._scope
+        self._interrupt._scopes.discard(scope)
+        swallowed = bool(scope.__exit__(exc_type, exc, tb))
+        if scope.cancelled_caught:
+            if self._interrupt._requested:
+                raise Interrupted
+            self.timed_out = True
+        return swallowed
 
 
 class SyncInterrupt:
@@ -236,12 +338,12 @@ class SyncInterrupt:
         if self._event.is_set():
             raise Interrupted
 
-    @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
-        """Check for a stop before and after the block (a blocking call cannot be cancelled)."""
-        self.check()
-        yield
-        self.check()
+    def guard(self, timeout: float | None = None, *, check: bool = True) -> SyncGuard:
+        """Check for a stop before (unless ``check`` is false) and after the block (a blocking call
+        cannot be cancelled). ``timeout`` is the socket's to apply: the guard never times out."""
+        if check:
+            self.check()
+        return SyncGuard(self)
 
     def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.
@@ -251,6 +353,29 @@ class SyncInterrupt:
         """
         if self._event.wait(max(seconds, 0.0)):
             raise Interrupted
+
+
+class SyncGuard:
+    """Raises :class:`Interrupted` on leaving the block if a stop was asked for meanwhile.
+
+    Attributes:
+        timed_out: always false (a blocking call times out by itself); the async twin's counterpart.
+    """
+
+    __slots__ = ("_interrupt", "timed_out")
+
+    def __init__(self, interrupt: SyncInterrupt) -> None:
+        self._interrupt = interrupt
+        self.timed_out = False
+
+    def __enter__(self) -> SyncGuard:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self._interrupt.check()
 
 
 # --------------------------------------------------------------------------------------------

@@ -316,6 +316,72 @@ def test_async_interrupt_cancels_the_wait_in_progress(backend: str) -> None:
     anyio.run(main, backend=backend)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_async_guard_deadline_times_out_without_raising(backend: str) -> None:
+    """A guard's timeout ends the block and sets ``timed_out``; a stop still raises ``Interrupted``,
+    and ``check=False`` lets a block run after a stop was asked for (an ack must go out)."""
+
+    async def main() -> None:
+        interrupt = AsyncInterrupt()
+        started = time.monotonic()
+        with interrupt.guard(0.02) as guard:
+            await anyio.sleep(5.0)
+        assert guard.timed_out
+        assert time.monotonic() - started < 1.0
+        with interrupt.guard(5.0) as guard:
+            await anyio.sleep(0)
+        assert not guard.timed_out
+        interrupt.request()
+        with interrupt.guard(5.0, check=False) as guard:
+            await anyio.sleep(0)  # the stop came before the scope: not cancelled
+        assert not guard.timed_out
+        with pytest.raises(Interrupted), interrupt.guard(5.0):
+            pass
+
+    anyio.run(main, backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_streaming_io_sees_through_httpcore_and_keeps_leading_bytes(backend: str) -> None:
+    """The upgraded stream is read on the anyio stream itself, the bytes past the 101 first."""
+    from httpcore._async.http11 import AsyncHTTP11UpgradeStream
+    from httpcore._backends.anyio import AnyIOStream
+
+    class Pipe:  # the part of an anyio ByteStream the WebSocket uses: what is sent is received
+        def __init__(self) -> None:
+            self.queued: list[bytes] = []
+            self.ended = False
+
+        async def receive(self, max_bytes: int = 65536) -> bytes:
+            if not self.queued and self.ended:
+                raise anyio.EndOfStream
+            return self.queued.pop(0)
+
+        async def send(self, item: bytes) -> None:
+            self.queued.append(item)
+
+    async def main() -> None:
+        pipe = Pipe()
+        stream = AsyncHTTP11UpgradeStream(AnyIOStream(pipe), b"lead")  # type: ignore[arg-type]
+        io = AsyncBackend.streaming_io(stream)
+        assert io is not stream
+        await io.write(b"more")
+        assert await io.read(2) == b"le"
+        assert await io.read(100) == b"ad"
+        assert await io.read(100) == b"more"
+        pipe.ended = True
+        assert await io.read(100) == b""  # the end of the stream, as httpcore says it
+        unknown = httpcore.AsyncNetworkStream()
+        assert AsyncBackend.streaming_io(unknown) is unknown  # unknown wrappers: httpcore's path
+
+    anyio.run(main, backend=backend)
+
+
+def test_sync_streaming_io_is_the_stream() -> None:
+    stream = httpcore.NetworkStream()
+    assert SyncBackend.streaming_io(stream) is stream
+
+
 def test_sync_channel_ends_after_the_producer_closes() -> None:
     """Items come out in order, then ``None``; a gone consumer makes ``put`` say so."""
     channel: SyncChannel[int] = SyncChannel(2)

@@ -6,8 +6,12 @@ with a ``RemoteProtocolError`` and a 1009 close, before holding more. Pings are 
 asks, though TikTok sends none (SPEC.md §2.5); text messages are passed on as their UTF-8 bytes for
 the core to judge (SPEC.md §4: every push frame is binary).
 
-Reads wait at most ``AsyncBackend.wait_slice`` at a time (the blocking flavour's way to notice
-``disconnect()``); the async flavour has no slice and is cancelled instead.
+The socket does its own waiting, the interrupt's way (``disconnect()`` stops it): in the async
+flavour each read or write is one cancel scope, :meth:`AsyncInterrupt.guard`, which also carries the
+read's deadline or the write's timeout, on the anyio stream under httpcore's
+(``AsyncBackend.streaming_io``); reads in the blocking flavour wait at most
+``AsyncBackend.wait_slice`` at a time to look at the interrupt's flag. A read takes all the bytes
+available (up to 64 KiB), and wsproto parses every frame in them before the next read.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
 
 from webcast_proto import ReadTimeout, RemoteProtocolError, WebcastError
-from webcast_transports._backend import AsyncBackend, clock
+from webcast_transports._backend import AsyncBackend, Interrupted, clock
 from webcast_transports._errors import map_errors
 
 if TYPE_CHECKING:
@@ -57,7 +61,7 @@ class AsyncWebSocket:
     Args:
         stream: the network stream the 101 answer handed over.
         exit_stack: closes the HTTP response (and so the stream) when the socket is done.
-        interrupt: checked between read slices.
+        interrupt: stops reads and writes (:meth:`AsyncInterrupt.guard`).
         max_message_size: the largest message accepted, in bytes.
         what: the socket's name in messages (``host:port/path``).
     """
@@ -71,11 +75,12 @@ class AsyncWebSocket:
         max_message_size: int,
         what: str,
     ) -> None:
-        self._stream = stream
+        self._stream = AsyncBackend.streaming_io(stream)
         self._exit_stack = exit_stack
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = what
+        self._description = f"WebSocket {what}"  # made once: map_errors takes it on every call
         self._ws = Connection(ConnectionType.CLIENT)
         self._buffer = bytearray()
         self._closed: WebSocketClosed | None = None
@@ -87,16 +92,20 @@ class AsyncWebSocket:
         return self._closed
 
     async def send(self, messages: list[bytes], *, timeout: float | None) -> None:
-        """Send each item as one binary message.
+        """Send each item as one binary message, even if a stop was asked for (an ack must go out;
+        the next read raises :class:`Interrupted`), unless the stop comes during the write.
 
         Raises:
             TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
+            Interrupted: ``disconnect()`` was asked for during the write.
         """
         if not messages or self._ws.state is not ConnectionState.OPEN:
             return
-        data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
-        with map_errors(f"WebSocket {self._what}"):
-            await self._stream.write(data, timeout)
+        if len(messages) == 1:
+            data = self._ws.send(BytesMessage(data=messages[0]))
+        else:
+            data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
+        await self._write(data, timeout)
 
     async def receive(self, timeout: float | None) -> bytes | WebSocketClosed | None:
         """The next whole message, waiting at most ``timeout`` seconds.
@@ -111,6 +120,7 @@ class AsyncWebSocket:
             Interrupted: ``disconnect()`` was asked for (blocking flavour, between slices).
         """
         deadline = None if timeout is None else clock() + timeout
+        stream = self._stream
         while True:
             message = await self._next_message()
             if message is not None:
@@ -121,10 +131,14 @@ class AsyncWebSocket:
             if AsyncBackend.wait_slice is not None:
                 wait = AsyncBackend.wait_slice if wait is None else min(wait, AsyncBackend.wait_slice)
             try:
-                with map_errors(f"WebSocket {self._what}"):
-                    data = await self._stream.read(_READ_SIZE, wait)
+                # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
+                # flavour's socket applies ``wait`` itself.
+                with self._interrupt.guard(wait) as guard, map_errors(self._description):
+                    data = await stream.read(_READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
+                continue
+            if guard.timed_out:  # the async flavour's deadline: the loop returns None
                 continue
             self._ws.receive_data(data or None)  # b"" is the end of the TCP stream
 
@@ -138,7 +152,7 @@ class AsyncWebSocket:
                 if len(self._buffer) + len(chunk) > self._max:
                     size = len(self._buffer) + len(chunk)
                     self._buffer.clear()
-                    await self._close_quietly(CLOSE_TOO_BIG, "message too big")
+                    await self._close_quietly(CLOSE_TOO_BIG, "message too big", timeout=None, guarded=True)
                     raise RemoteProtocolError(
                         f"WebSocket {self._what}: a message of over {size} bytes exceeds "
                         f"Limits.max_frame_size ({self._max})"
@@ -149,10 +163,10 @@ class AsyncWebSocket:
                     self._buffer.clear()
                     return message
             elif isinstance(event, Ping):
-                await self._write(self._ws.send(event.response()))
+                await self._write(self._ws.send(event.response()), None)
             elif isinstance(event, CloseConnection):
                 if self._ws.state is ConnectionState.REMOTE_CLOSING:
-                    await self._write(self._ws.send(event.response()))
+                    await self._write(self._ws.send(event.response()), None)
                 self._closed = WebSocketClosed(int(event.code), event.reason or "")
                 return self._closed
         return None
@@ -160,14 +174,28 @@ class AsyncWebSocket:
     def _state(self) -> ConnectionState:
         return self._ws.state  # read afresh: events change it
 
-    async def _write(self, data: bytes) -> None:
-        with map_errors(f"WebSocket {self._what}"):
-            await self._stream.write(data, None)
+    async def _write(self, data: bytes, timeout: float | None, *, guarded: bool = True) -> None:
+        """Write ``data`` within ``timeout`` seconds; ``disconnect()`` stops it unless not ``guarded``
+        (closing, which runs in its own bounded scope and must not be stopped).
 
-    async def _close_quietly(self, code: int, reason: str) -> None:
+        Raises:
+            TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
+            Interrupted: ``disconnect()`` was asked for during the write.
+        """
+        if not guarded:
+            with map_errors(self._description):
+                await self._stream.write(data, timeout)
+            return
+        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._description):
+            await self._stream.write(data, timeout)
+        if guard.timed_out:
+            raise ReadTimeout(f"{self._description}: timed out writing (over {timeout} s)")
+
+    async def _close_quietly(self, code: int, reason: str, *, timeout: float | None, guarded: bool) -> None:
         if self._ws.state is ConnectionState.OPEN:
             try:
-                await self._write(self._ws.send(CloseConnection(code=code, reason=reason)))
+                data = self._ws.send(CloseConnection(code=code, reason=reason))
+                await self._write(data, timeout, guarded=guarded)
             except WebcastError:  # the socket is being given up anyway; its failure changes nothing
                 return
 
@@ -178,13 +206,18 @@ class AsyncWebSocket:
             return
         try:
             if self._ws.state is ConnectionState.OPEN:
-                await self._close_quietly(code, reason)
+                await self._close_quietly(code, reason, timeout=timeout, guarded=False)
                 deadline = clock() + timeout
                 while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
+                    wait = max(deadline - clock(), 0.0)
                     try:
-                        with map_errors(f"WebSocket {self._what}"):
-                            data = await self._stream.read(_READ_SIZE, max(deadline - clock(), 0.0))
-                    except WebcastError:  # a lost or slow server: the close is done from our side
+                        # The guard bounds the read by ``wait`` (the async stream may ignore its
+                        # timeout); a stop already asked for does not cut the close short.
+                        with self._interrupt.guard(wait, check=False) as guard, map_errors(self._description):
+                            data = await self._stream.read(_READ_SIZE, wait)
+                    except (WebcastError, Interrupted):  # a lost or slow server, or a second stop:
+                        break  # the close is done from our side
+                    if guard.timed_out:
                         break
                     self._ws.receive_data(data or None)
                     for _ in self._ws.events():
