@@ -566,3 +566,39 @@ def test_the_client_speaks_the_push_protocol(flavour: Flavour, serve: Serve, col
     assert all(ack.is_valid for ack in acks)
     beats = [b.send_packet_seq_id for b in server.recorder.of(Heartbeat)]
     assert beats[:3] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_socket_reads_the_anyio_stream_directly(
+    backend: str, serve: Serve, collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the httpcore this project installs, the streaming phase reads and writes the upgraded
+    anyio stream itself (``AsyncBackend.streaming_io``), not through httpcore's per-call wrappers;
+    chats still arrive. Should an httpcore release move the private types, this test says so."""
+    from webcast_transports._backend import AsyncBackend
+
+    seen: list[str] = []
+    original = AsyncBackend.streaming_io
+
+    def spy(stream: Any) -> Any:
+        io = original(stream)
+        seen.append(type(io).__name__)
+        return io
+
+    monkeypatch.setattr(AsyncBackend, "streaming_io", staticmethod(spy))
+    server = serve(Room("dora"))
+    room = server.room("dora")
+    flavour = Flavour(backend)
+
+    async def body() -> None:
+        client = flavour.client(server, "dora")
+        collector.listen(client, "chat")
+        async with client:
+            await client.connect()
+            room.push(fixtures.chat("through the direct stream"))
+            await wait_until(lambda: len(collector.of("chat")) == 1, what="the chat")
+            await client.disconnect()
+
+    flavour.run(body)
+    assert seen == ["_AnyIODirectStream"]
+    assert collector.of("chat")[0].comment == "through the direct stream"
