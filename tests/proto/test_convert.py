@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from google.protobuf.message import DecodeError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webcast_proto import fixtures as fx
 from webcast_proto._pb import webcast_pb2 as pb
@@ -643,6 +646,58 @@ def test_a_cached_user_is_the_same_object_across_messages_and_types() -> None:
     assert isinstance(gift, Gift)
     assert chat.user is like.user is gift.user
     assert chat.user == convert_user(user)
+
+
+# One payload of each message type that has a decoding view, made once (the same bytes every run).
+_VIEWED: dict[str, bytes] = {
+    message.DESCRIPTOR.name: message.SerializeToString()
+    for message in (
+        fx.chat("hi", at_user=fx.user(user_id=9), msg_id=11),
+        fx.member(msg_id=12),
+        fx.gift(to_user=fx.user(user_id=8), msg_id=13),
+        fx.like(msg_id=14),
+        fx.social_follow(msg_id=15),
+        fx.emote_chat(msg_id=16),
+        fx.room_user_seq(1523, msg_id=17),
+    )
+}
+
+
+@pytest.mark.parametrize("method", sorted(_VIEWED))
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_view_refuses_exactly_what_its_message_refuses(method: str, data: st.DataObject) -> None:
+    """Mutated payloads (bytes changed, cut, inserted; user fields added): the converter gives a
+    ProtocolWarning exactly when the payload does not parse as its protocol message, and otherwise
+    the users that message holds."""
+    payload = bytearray(_VIEWED[method])
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(payload)))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert", "user"]))
+        if action == "flip" and where < len(payload):
+            payload[where] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del payload[where:]
+        elif action == "insert":
+            payload[where:where] = data.draw(st.binary(min_size=1, max_size=4))
+        elif action == "user":  # another occurrence of field 2 (the user in most of them), maybe broken
+            extra = fx.user(user_id=data.draw(st.integers(1, 2**40))).SerializeToString()
+            payload += _field(2, extra[: data.draw(st.integers(0, min(len(extra), 127)))])
+    message_class = getattr(pb, method)
+    try:
+        parsed: Any = message_class.FromString(bytes(payload))
+    except DecodeError:
+        parsed = None
+    event = default_registry().convert(pb.BaseProtoMessage(method=method, payload=bytes(payload), msg_id=5))
+    if parsed is None:
+        assert isinstance(event, ProtocolWarning)
+        return
+    assert not isinstance(event, ProtocolWarning), event
+    user = getattr(event, "user", None)
+    if method == "WebcastRoomUserSeqMessage":
+        assert [v.user for v in event.top_viewers] == [convert_user(c.user) for c in parsed.ranks]  # type: ignore[attr-defined]
+    else:
+        assert user == convert_user(parsed.user)
 
 
 # --------------------------------------------------------------------------------------------
