@@ -12,6 +12,7 @@ are plain functions, as all three flavours accept them.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,13 @@ if TYPE_CHECKING:
     from webcast_proto import Chat, Event
     from webcast_proto.recording import WireRecord
 
-FLAVOURS = ("asyncio", "trio", "blocking")
+# "uvloop": the asyncio client on uvloop's event loop (anyio's ``use_uvloop``), which a user may
+# choose; offered where uvloop is installed (the ``bench`` extra has it).
+FLAVOURS = tuple(
+    name
+    for name in ("asyncio", "uvloop", "trio", "blocking")
+    if name != "uvloop" or importlib.util.find_spec("uvloop") is not None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,5 +239,8 @@ def run_cases(
                     outcomes.append(end(case, collector, answer, marks))
             await client.disconnect()
 
-    anyio.run(main, backend=flavour)
+    if flavour == "uvloop":
+        anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
+    else:
+        anyio.run(main, backend=flavour)
     return outcomes
