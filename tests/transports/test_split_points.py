@@ -17,7 +17,6 @@ The decoders read from in-memory streams here, so the cut points are exact and n
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 from typing import TYPE_CHECKING, Any, Final
@@ -264,9 +263,7 @@ _EXPECTED_TAIL: Final[dict[str, list[object]]] = {
 
 async def _receive_all_async(pieces: Sequence[bytes], limit: int) -> tuple[list[object], bytes]:
     stream = _PiecesAsync(pieces)
-    socket = AsyncWebSocket(
-        stream, contextlib.AsyncExitStack(), interrupt=AsyncInterrupt(), max_message_size=limit, what="t"
-    )
+    socket = AsyncWebSocket(stream, interrupt=AsyncInterrupt(), max_message_size=limit, what="t")
     received: list[object] = []
     while not received or not isinstance(received[-1], WebSocketClosed):
         received.append(await socket.receive(None))
@@ -275,9 +272,7 @@ async def _receive_all_async(pieces: Sequence[bytes], limit: int) -> tuple[list[
 
 def _receive_all_sync(pieces: Sequence[bytes], limit: int) -> tuple[list[object], bytes]:
     stream = _PiecesSync(pieces)
-    socket = SyncWebSocket(
-        stream, contextlib.ExitStack(), interrupt=SyncInterrupt(), max_message_size=limit, what="t"
-    )
+    socket = SyncWebSocket(stream, interrupt=SyncInterrupt(), max_message_size=limit, what="t")
     received: list[object] = []
     while not received or not isinstance(received[-1], SyncWebSocketClosed):
         received.append(socket.receive(None))
@@ -327,7 +322,6 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
         async def run() -> None:
             socket = AsyncWebSocket(
                 _PiecesAsync(pieces),
-                contextlib.AsyncExitStack(),
                 interrupt=AsyncInterrupt(),
                 max_message_size=256,
                 what="t",
@@ -340,7 +334,6 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
     else:
         socket = SyncWebSocket(
             _PiecesSync(pieces),
-            contextlib.ExitStack(),
             interrupt=SyncInterrupt(),
             max_message_size=256,
             what="t",

@@ -23,8 +23,6 @@ from webcast_transports._backend import AsyncBackend, clock
 from webcast_transports._errors import map_errors
 
 if TYPE_CHECKING:
-    from contextlib import AsyncExitStack
-
     import httpcore
 
     from webcast_transports._backend import AsyncInterrupt
@@ -55,8 +53,7 @@ class AsyncWebSocket:
     """A client WebSocket on an upgraded stream.
 
     Args:
-        stream: the network stream the 101 answer handed over.
-        exit_stack: closes the HTTP response (and so the stream) when the socket is done.
+        stream: the network stream the 101 answer handed over; the socket owns it, and closes it.
         interrupt: checked between read slices.
         max_message_size: the largest message accepted, in bytes.
         what: the socket's name in messages (``host:port/path``).
@@ -65,14 +62,12 @@ class AsyncWebSocket:
     def __init__(
         self,
         stream: httpcore.AsyncNetworkStream,
-        exit_stack: AsyncExitStack,
         *,
         interrupt: AsyncInterrupt,
         max_message_size: int,
         what: str,
     ) -> None:
         self._stream = stream
-        self._exit_stack = exit_stack
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = what
@@ -191,4 +186,4 @@ class AsyncWebSocket:
                         pass
         finally:
             self._released = True
-            await self._exit_stack.aclose()
+            await self._stream.aclose()

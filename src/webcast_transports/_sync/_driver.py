@@ -354,6 +354,7 @@ class SyncDriver:
         settings = self._settings
         cookies = dict(settings.cookies)
         cookies.update(self._cookies.as_dict())
+        socket: SyncWebSocket | None = None
         try:
             headers = http.build_websocket_headers(
                 client_params=settings.client_params,
@@ -369,10 +370,18 @@ class SyncDriver:
             self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
             self._deliver(conn.websocket_closed(clock()))
             return self._ended(exc)
-        self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
+        except BaseException:
+            # Open, then disconnect() seen by the blocking guard's check after the call: nothing but
+            # this frame holds the socket (the pool does not), so it is closed here.
+            if socket is not None:
+                with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+                    socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            raise
         self._close_code = None
         end: _SessionEnd | None = None
         try:
+            self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
+            self._http.close_idle()  # the first fetch's connection: idle while the socket is open
             end = self._read_socket(socket, info.ping_interval)
             return end
         finally:

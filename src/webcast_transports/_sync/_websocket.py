@@ -24,8 +24,6 @@ from webcast_transports._backend import SyncBackend, clock
 from webcast_transports._errors import map_errors
 
 if TYPE_CHECKING:
-    from contextlib import ExitStack
-
     import httpcore
 
     from webcast_transports._backend import SyncInterrupt
@@ -56,8 +54,7 @@ class SyncWebSocket:
     """A client WebSocket on an upgraded stream.
 
     Args:
-        stream: the network stream the 101 answer handed over.
-        exit_stack: closes the HTTP response (and so the stream) when the socket is done.
+        stream: the network stream the 101 answer handed over; the socket owns it, and closes it.
         interrupt: checked between read slices.
         max_message_size: the largest message accepted, in bytes.
         what: the socket's name in messages (``host:port/path``).
@@ -66,14 +63,12 @@ class SyncWebSocket:
     def __init__(
         self,
         stream: httpcore.NetworkStream,
-        exit_stack: ExitStack,
         *,
         interrupt: SyncInterrupt,
         max_message_size: int,
         what: str,
     ) -> None:
         self._stream = stream
-        self._exit_stack = exit_stack
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = what
@@ -192,4 +187,4 @@ class SyncWebSocket:
                         pass
         finally:
             self._released = True
-            self._exit_stack.close()
+            self._stream.close()
