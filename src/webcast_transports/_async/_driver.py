@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from webcast_proto import Event, Limits
     from webcast_proto.config import ClientParams
-    from webcast_proto.connection import ClientConnection
+    from webcast_proto.connection import ClientConnection, Instruction
     from webcast_proto.signing import Signer
     from webcast_transports._async._http import AsyncHTTP
     from webcast_transports._async._websocket import AsyncWebSocket
@@ -294,9 +294,21 @@ class AsyncDriver:
     # -- one session -----------------------------------------------------------------------
 
     async def _session(self) -> _SessionEnd:
-        conn = self._conn
         self._session_established = False
         self._last_disconnected = None
+        # The first fetch in a frame of its own: this one lasts as long as the socket, and should not
+        # hold the fetch's request, body and events for that long (~2 KiB a room).
+        step = await self._open_session()
+        if isinstance(step, _SessionEnd):
+            return step
+        if isinstance(step, UpgradeToWebSocket):
+            return await self._stream(step)
+        self._mark_established()
+        return await self._poll()
+
+    async def _open_session(self) -> _SessionEnd | Instruction:
+        """The session's first fetch, fed to the core: how to go on, or how the session ended."""
+        conn = self._conn
         request = conn.start()
         await self._tap(Direction.OUT, WireKind.FETCH)
         try:
@@ -316,10 +328,7 @@ class AsyncDriver:
             await self._deliver(events)
             return self._ended(None)
         await self._deliver(events)
-        if isinstance(instruction, UpgradeToWebSocket):
-            return await self._stream(instruction)
-        self._mark_established()
-        return await self._poll()
+        return instruction
 
     async def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
         with self._interrupt.guard():

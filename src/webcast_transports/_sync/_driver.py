@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from webcast_proto import Event, Limits
     from webcast_proto.config import ClientParams
-    from webcast_proto.connection import ClientConnection
+    from webcast_proto.connection import ClientConnection, Instruction
     from webcast_proto.signing import Signer
     from webcast_transports._backend import SyncInterrupt
     from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
@@ -295,9 +295,21 @@ class SyncDriver:
     # -- one session -----------------------------------------------------------------------
 
     def _session(self) -> _SessionEnd:
-        conn = self._conn
         self._session_established = False
         self._last_disconnected = None
+        # The first fetch in a frame of its own: this one lasts as long as the socket, and should not
+        # hold the fetch's request, body and events for that long (~2 KiB a room).
+        step = self._open_session()
+        if isinstance(step, _SessionEnd):
+            return step
+        if isinstance(step, UpgradeToWebSocket):
+            return self._stream(step)
+        self._mark_established()
+        return self._poll()
+
+    def _open_session(self) -> _SessionEnd | Instruction:
+        """The session's first fetch, fed to the core: how to go on, or how the session ended."""
+        conn = self._conn
         request = conn.start()
         self._tap(Direction.OUT, WireKind.FETCH)
         try:
@@ -317,10 +329,7 @@ class SyncDriver:
             self._deliver(events)
             return self._ended(None)
         self._deliver(events)
-        if isinstance(instruction, UpgradeToWebSocket):
-            return self._stream(instruction)
-        self._mark_established()
-        return self._poll()
+        return instruction
 
     def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
         with self._interrupt.guard():
