@@ -28,6 +28,7 @@ import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 import httpcore
 
 if TYPE_CHECKING:
@@ -173,7 +174,8 @@ class AsyncInterrupt:
 
     def __init__(self) -> None:
         self._requested = False
-        self._scopes: set[anyio.CancelScope] = set()
+        # The guarded waits in progress (one, or two nested): a list, lighter than a set for so few.
+        self._scopes: list[anyio.CancelScope] = []
 
     @property
     def requested(self) -> bool:
@@ -196,11 +198,11 @@ class AsyncInterrupt:
         """Run the block so that :meth:`request` cancels it; it then raises :class:`Interrupted`."""
         self.check()
         with anyio.CancelScope() as scope:
-            self._scopes.add(scope)
+            self._scopes.append(scope)
             try:
                 yield
             finally:
-                self._scopes.discard(scope)
+                self._scopes.remove(scope)
         if scope.cancelled_caught:
             raise Interrupted
 
@@ -259,23 +261,37 @@ class SyncInterrupt:
 
 
 class AsyncSignal:
-    """A flag that is set once and can be waited for. Create it inside the event loop."""
+    """A flag that is set once and can be waited for.
 
-    __slots__ = ("_event",)
+    The event to wait on is made by the first wait that has to (and let go of once set): a client
+    holds two signals for as long as it is connected, each event costs ~1 KiB (an asyncio event's
+    waiter deque), and most are never waited for, or only until connect() returns.
+    """
+
+    __slots__ = ("_event", "_set")
 
     def __init__(self) -> None:
-        self._event = anyio.Event()
+        self._set = False
+        self._event: anyio.Event | None = None
 
     def set(self) -> None:
         """Set the flag and wake the waiters."""
-        self._event.set()
+        self._set = True
+        event, self._event = self._event, None  # the waiters hold it while they need it
+        if event is not None:
+            event.set()
 
     def is_set(self) -> bool:
         """Whether the flag is set."""
-        return self._event.is_set()
+        return self._set
 
     async def wait(self) -> None:
-        """Wait until the flag is set."""
+        """Wait until the flag is set (a checkpoint even when it already is, as an event's wait)."""
+        if self._set:
+            await anyio.lowlevel.checkpoint()
+            return
+        if self._event is None:
+            self._event = anyio.Event()
         await self._event.wait()
 
 
