@@ -197,6 +197,52 @@ class SyncTikTokLiveClient:
         TypeError: an option of the wrong type.
     """
 
+    # Slots: a process may hold thousands of clients, and an instance dict of ~40 attributes is
+    # ~1.5 KiB of each. ``__dict__`` (made only when used) and ``__weakref__`` keep what a plain
+    # class allows: an application's own attributes on its client, weak references to it.
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_authenticate_websocket",
+        "_client_params",
+        "_connection",
+        "_cookies",
+        "_done",
+        "_driver_worker",
+        "_driving",
+        "_enable_extended_gift_info",
+        "_enable_websocket_upgrade",
+        "_endpoints",
+        "_fetch_room_info_on_connect",
+        "_gifts_by_id",
+        "_handlers",
+        "_heartbeat_interval",
+        "_http",
+        "_interrupt",
+        "_limits",
+        "_liveness_timeout",
+        "_methods_by_name",
+        "_process_initial_data",
+        "_proxy",
+        "_reconnect",
+        "_registry",
+        "_request_polling_interval_ms",
+        "_rng",
+        "_room_id",
+        "_room_id_routes",
+        "_runner",
+        "_session_id",
+        "_signer",
+        "_ssl_context",
+        "_state",
+        "_subscribers",
+        "_timeout",
+        "_unique_id",
+        "_websocket_headers",
+        "_websocket_timeout",
+        "_wire_tap",
+    )
+
     def __init__(
         self,
         unique_id: str | None = None,
