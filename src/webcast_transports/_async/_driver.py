@@ -40,7 +40,6 @@ from webcast_transports._errors import HandlerError
 from webcast_transports._events import Reconnecting
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Awaitable, Callable
 
     from webcast_proto import Event, Limits
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     from webcast_transports._async._http import AsyncHTTP
     from webcast_transports._async._websocket import AsyncWebSocket
     from webcast_transports._backend import AsyncInterrupt
-    from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
+    from webcast_transports._options import CookieJar, RandomSource, ReconnectPolicy, WireTap
 
 __all__ = ["AsyncDriver", "DriverResult", "DriverSettings", "is_retryable"]
 
@@ -152,7 +151,7 @@ class AsyncDriver:
         settings: DriverSettings,
         cookies: CookieJar,
         interrupt: AsyncInterrupt,
-        rng: random.Random,
+        rng: RandomSource,
         emit: Callable[[Event], Awaitable[None]],
         report: Callable[[WebcastError], Awaitable[None]],
         on_established: Callable[[], None],

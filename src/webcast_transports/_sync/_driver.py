@@ -41,7 +41,6 @@ from webcast_transports._events import Reconnecting
 from webcast_transports._sync._websocket import CLOSE_NORMAL, WebSocketClosed
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Callable
 
     from webcast_proto import Event, Limits
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
     from webcast_proto.connection import ClientConnection, Instruction
     from webcast_proto.signing import Signer
     from webcast_transports._backend import SyncInterrupt
-    from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
+    from webcast_transports._options import CookieJar, RandomSource, ReconnectPolicy, WireTap
     from webcast_transports._sync._http import SyncHTTP
     from webcast_transports._sync._websocket import SyncWebSocket
 
@@ -153,7 +152,7 @@ class SyncDriver:
         settings: DriverSettings,
         cookies: CookieJar,
         interrupt: SyncInterrupt,
-        rng: random.Random,
+        rng: RandomSource,
         emit: Callable[[Event], None],
         report: Callable[[WebcastError], None],
         on_established: Callable[[], None],

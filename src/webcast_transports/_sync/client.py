@@ -34,7 +34,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import random
 from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, overload
 
 from webcast_proto import (
@@ -70,6 +69,7 @@ from webcast_transports._options import (
     DEFAULT_WEBSOCKET_TIMEOUT,
     ClientState,
     CookieJar,
+    Draws,
     ReconnectPolicy,
     parse_proxy,
 )
@@ -290,7 +290,7 @@ class SyncTikTokLiveClient:
         if wire_tap is not None and not callable(wire_tap):
             raise TypeError(f"wire_tap must be callable, got {type(wire_tap).__name__}")
         self._wire_tap = wire_tap
-        self._rng = random.Random(seed)
+        self._rng = Draws(seed)
         self._unique_id = "" if unique_id is None else http.normalize_unique_id(unique_id)
         self._room_id = room_id
         self._process_initial_data = process_initial_data
