@@ -405,6 +405,9 @@ class AsyncDriver:
             await self._send(socket, conn.data_to_send())
             self._mark_established()
             await self._deliver(events)
+            # What was delivered is not held through the next wait, which in a quiet room lasts until
+            # the next heartbeat or message: the last frame and its events would stay alive with it.
+            del events
             while conn.state is State.STREAMING:
                 deadline = conn.next_deadline()
                 wait = None if deadline is None else max(deadline - clock(), 0.0)
@@ -423,6 +426,7 @@ class AsyncDriver:
                     events += conn.tick(now)  # a busy socket must not starve the heartbeat
                 await self._send(socket, conn.data_to_send())
                 await self._deliver(events)
+                del events, message
         except RemoteProtocolError as exc:
             if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
                 await self._deliver(conn.websocket_closed(clock()))
