@@ -70,7 +70,7 @@ class AsyncWebSocket:
         self._stream = stream
         self._interrupt = interrupt
         self._max = max_message_size
-        self._what = what
+        self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
         self._ws = Connection(ConnectionType.CLIENT)
         self._buffer = bytearray()
         self._closed: WebSocketClosed | None = None
@@ -90,7 +90,7 @@ class AsyncWebSocket:
         if not messages or self._ws.state is not ConnectionState.OPEN:
             return
         data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
-        with map_errors(f"WebSocket {self._what}"):
+        with map_errors(self._what):
             await self._stream.write(data, timeout)
 
     async def receive(self, timeout: float | None) -> bytes | WebSocketClosed | None:
@@ -116,7 +116,7 @@ class AsyncWebSocket:
             if AsyncBackend.wait_slice is not None:
                 wait = AsyncBackend.wait_slice if wait is None else min(wait, AsyncBackend.wait_slice)
             try:
-                with map_errors(f"WebSocket {self._what}"):
+                with map_errors(self._what):
                     data = await self._stream.read(_READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
@@ -135,7 +135,7 @@ class AsyncWebSocket:
                     self._buffer.clear()
                     await self._close_quietly(CLOSE_TOO_BIG, "message too big")
                     raise RemoteProtocolError(
-                        f"WebSocket {self._what}: a message of over {size} bytes exceeds "
+                        f"{self._what}: a message of over {size} bytes exceeds "
                         f"Limits.max_frame_size ({self._max})"
                     )
                 self._buffer += chunk
@@ -156,7 +156,7 @@ class AsyncWebSocket:
         return self._ws.state  # read afresh: events change it
 
     async def _write(self, data: bytes) -> None:
-        with map_errors(f"WebSocket {self._what}"):
+        with map_errors(self._what):
             await self._stream.write(data, None)
 
     async def _close_quietly(self, code: int, reason: str) -> None:
@@ -177,7 +177,7 @@ class AsyncWebSocket:
                 deadline = clock() + timeout
                 while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
                     try:
-                        with map_errors(f"WebSocket {self._what}"):
+                        with map_errors(self._what):
                             data = await self._stream.read(_READ_SIZE, max(deadline - clock(), 0.0))
                     except WebcastError:  # a lost or slow server: the close is done from our side
                         break

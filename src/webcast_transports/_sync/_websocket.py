@@ -71,7 +71,7 @@ class SyncWebSocket:
         self._stream = stream
         self._interrupt = interrupt
         self._max = max_message_size
-        self._what = what
+        self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
         self._ws = Connection(ConnectionType.CLIENT)
         self._buffer = bytearray()
         self._closed: WebSocketClosed | None = None
@@ -91,7 +91,7 @@ class SyncWebSocket:
         if not messages or self._ws.state is not ConnectionState.OPEN:
             return
         data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
-        with map_errors(f"WebSocket {self._what}"):
+        with map_errors(self._what):
             self._stream.write(data, timeout)
 
     def receive(self, timeout: float | None) -> bytes | WebSocketClosed | None:
@@ -117,7 +117,7 @@ class SyncWebSocket:
             if SyncBackend.wait_slice is not None:
                 wait = SyncBackend.wait_slice if wait is None else min(wait, SyncBackend.wait_slice)
             try:
-                with map_errors(f"WebSocket {self._what}"):
+                with map_errors(self._what):
                     data = self._stream.read(_READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
@@ -136,7 +136,7 @@ class SyncWebSocket:
                     self._buffer.clear()
                     self._close_quietly(CLOSE_TOO_BIG, "message too big")
                     raise RemoteProtocolError(
-                        f"WebSocket {self._what}: a message of over {size} bytes exceeds "
+                        f"{self._what}: a message of over {size} bytes exceeds "
                         f"Limits.max_frame_size ({self._max})"
                     )
                 self._buffer += chunk
@@ -157,7 +157,7 @@ class SyncWebSocket:
         return self._ws.state  # read afresh: events change it
 
     def _write(self, data: bytes) -> None:
-        with map_errors(f"WebSocket {self._what}"):
+        with map_errors(self._what):
             self._stream.write(data, None)
 
     def _close_quietly(self, code: int, reason: str) -> None:
@@ -178,7 +178,7 @@ class SyncWebSocket:
                 deadline = clock() + timeout
                 while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
                     try:
-                        with map_errors(f"WebSocket {self._what}"):
+                        with map_errors(self._what):
                             data = self._stream.read(_READ_SIZE, max(deadline - clock(), 0.0))
                     except WebcastError:  # a lost or slow server: the close is done from our side
                         break
