@@ -54,7 +54,13 @@ from webcast_transports._backend import (
     SyncRunner,
 )
 from webcast_transports._errors import describe_url, map_errors
-from webcast_transports._names import class_for_name, event_types_by_method, known_names, wanted_methods
+from webcast_transports._names import (
+    class_for_name,
+    default_event_types_by_method,
+    event_types_by_method,
+    known_names,
+    wanted_methods,
+)
 from webcast_transports._options import CookieJar, Draws, parse_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,6 +290,23 @@ def test_wanted_methods_follow_the_listeners() -> None:
     assert wanted_methods({"error", "disconnected"}, by_method) == frozenset()
     assert wanted_methods({"chat", "rawData"}, by_method) is None
     assert wanted_methods({"unknownMessage"}, by_method) is None
+
+
+def test_the_default_registrys_events_are_worked_out_once() -> None:
+    """Clients that made their own default registry share one read-only answer, the one their
+    registry would give; a client given a registry asks that registry (its converters may differ)."""
+    shared = default_event_types_by_method()
+    assert shared is default_event_types_by_method()
+    assert dict(shared) == event_types_by_method(default_registry())
+    with pytest.raises(TypeError):
+        shared["WebcastChatMessage"] = Gift  # type: ignore[index]
+    custom = default_registry()
+    custom.unregister("WebcastGiftMessage")
+    given, own = TikTokLiveClient("@a", registry=custom), TikTokLiveClient("@a")
+    for client in (given, own):
+        client.on("gift", lambda event: None)
+    assert given._wanted_methods() == frozenset()
+    assert own._wanted_methods() == frozenset({"WebcastGiftMessage"})
 
 
 # -- the flavour primitives ------------------------------------------------------------------------

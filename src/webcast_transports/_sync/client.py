@@ -222,6 +222,7 @@ class SyncTikTokLiveClient:
         "_limits",
         "_liveness_timeout",
         "_methods_by_name",
+        "_own_registry",
         "_process_initial_data",
         "_proxy",
         "_reconnect",
@@ -318,6 +319,7 @@ class SyncTikTokLiveClient:
         self._authenticate_websocket = authenticate_websocket
         self._limits = limits
         self._registry = default_registry() if registry is None else registry
+        self._own_registry = registry is None  # then never changed: its methods' events are known
         routes = tuple(http.DEFAULT_ROOM_ID_ROUTES if room_id_routes is None else room_id_routes)
         if room_id_routes is None and isinstance(self._signer, EulerSigner):
             routes = (*routes, EulerRoomIdRoute(self._signer))  # [C2]'s last resort (SPEC.md §2.2)
@@ -329,7 +331,7 @@ class SyncTikTokLiveClient:
         self._subscribers: list[SyncChannel[Event]] = []
         self._cookies = CookieJar()
         self._gifts_by_id: dict[int, GiftInfo] = {}
-        self._methods_by_name: dict[str, type[Event]] | None = None
+        self._methods_by_name: Mapping[str, type[Event]] | None = None
         self._connection: ClientConnection | None = None  # while driving: to update wanted methods
         self._state = ClientState(unique_id=self._unique_id, room_id=room_id)
         self._runner: SyncRunner | None = None
@@ -614,7 +616,11 @@ class SyncTikTokLiveClient:
         if self._subscribers:
             return None  # an events() reader wants everything
         if self._methods_by_name is None:
-            self._methods_by_name = _names.event_types_by_method(self._registry)
+            self._methods_by_name = (
+                _names.default_event_types_by_method()
+                if self._own_registry
+                else _names.event_types_by_method(self._registry)
+            )
         listened = {name for name, handlers in self._handlers.items() if handlers}
         return _names.wanted_methods(listened, self._methods_by_name)
 
