@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
-from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.connection import PollAfter, State, UpgradeToWebSocket
 from webcast_proto.recording import Direction, WireKind, WireRecord
 from webcast_proto.signing import EulerSigner, apply_signature
 from webcast_transports._async._websocket import CLOSE_NORMAL, WebSocketClosed
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from webcast_proto import Event, Limits
     from webcast_proto.config import ClientParams
-    from webcast_proto.connection import ClientConnection, Instruction
+    from webcast_proto.connection import ClientConnection
     from webcast_proto.signing import Signer
     from webcast_transports._async._http import AsyncHTTP
     from webcast_transports._async._websocket import AsyncWebSocket
@@ -117,6 +117,14 @@ class DriverResult:
     connected: bool
     established: bool
     error: WebcastError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OpenSocket:
+    """A session's push socket, open, and the ``ping-interval`` its handshake named."""
+
+    socket: AsyncWebSocket
+    ping_interval: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,18 +303,20 @@ class AsyncDriver:
     async def _session(self) -> _SessionEnd:
         self._session_established = False
         self._last_disconnected = None
-        # The first fetch in a frame of its own: this one lasts as long as the socket, and should not
-        # hold the fetch's request, body and events for that long (~2 KiB a room).
+        # The first fetch and the socket's opening in a frame of their own: this one lasts as long
+        # as the socket, and should not hold the fetch's request, body and events, nor the socket's
+        # URL, for that long (~3 KiB a room).
         step = await self._open_session()
         if isinstance(step, _SessionEnd):
             return step
-        if isinstance(step, UpgradeToWebSocket):
+        if isinstance(step, _OpenSocket):
             return await self._stream(step)
         self._mark_established()
         return await self._poll()
 
-    async def _open_session(self) -> _SessionEnd | Instruction:
-        """The session's first fetch, fed to the core: how to go on, or how the session ended."""
+    async def _open_session(self) -> _SessionEnd | _OpenSocket | PollAfter:
+        """The session's first fetch, fed to the core, then the socket opened if the answer says so:
+        how to go on, or how the session ended."""
         conn = self._conn
         request = conn.start()
         await self._tap(Direction.OUT, WireKind.FETCH)
@@ -327,6 +337,8 @@ class AsyncDriver:
             await self._deliver(events)
             return self._ended(None)
         await self._deliver(events)
+        if isinstance(instruction, UpgradeToWebSocket):
+            return await self._open_socket(instruction.url)
         return instruction
 
     async def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
@@ -356,7 +368,8 @@ class AsyncDriver:
             request = apply_signature(request, signed)
         return http.parse_fetch_response(await self._perform(request), limits=limits)
 
-    async def _stream(self, upgrade: UpgradeToWebSocket) -> _SessionEnd:
+    async def _open_socket(self, url: str) -> _SessionEnd | _OpenSocket:
+        """The push socket opened (and tapped), or how the session ended when it could not be."""
         conn = self._conn
         settings = self._settings
         cookies = dict(settings.cookies)
@@ -371,7 +384,7 @@ class AsyncDriver:
             )
             with self._interrupt.guard():
                 socket, info = await self._http.open_websocket(
-                    upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
+                    url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
                 )
         except WebcastError as exc:
             await self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
@@ -381,19 +394,29 @@ class AsyncDriver:
             # Open, then disconnect() seen by the blocking guard's check after the call: nothing but
             # this frame holds the socket (the pool does not), so it is closed here.
             if socket is not None:
-                with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                    await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+                await self._close_socket(socket)
             raise
+        try:
+            await self._tap(Direction.IN, WireKind.WS_OPEN, text=url)
+        except BaseException:  # cancelled in the tap's error handler: the socket is not left open
+            await self._close_socket(socket)
+            raise
+        return _OpenSocket(socket=socket, ping_interval=info.ping_interval)
+
+    async def _close_socket(self, socket: AsyncWebSocket) -> None:
+        with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+            await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+
+    async def _stream(self, opened: _OpenSocket) -> _SessionEnd:
+        socket = opened.socket
         self._close_code = None
         end: _SessionEnd | None = None
         try:
-            await self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
             await self._http.close_idle()  # the first fetch's connection: idle while the socket is open
-            end = await self._read_socket(socket, info.ping_interval)
+            end = await self._read_socket(socket, opened.ping_interval)
             return end
         finally:
-            with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            await self._close_socket(socket)
             error = None if end is None else end.error
             text = "" if error is None else error.message
             await self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)

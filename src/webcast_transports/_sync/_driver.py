@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
-from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.connection import PollAfter, State, UpgradeToWebSocket
 from webcast_proto.recording import Direction, WireKind, WireRecord
 from webcast_proto.signing import EulerSigner, apply_signature
 from webcast_transports._backend import Interrupted, SyncBackend, clock
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from webcast_proto import Event, Limits
     from webcast_proto.config import ClientParams
-    from webcast_proto.connection import ClientConnection, Instruction
+    from webcast_proto.connection import ClientConnection
     from webcast_proto.signing import Signer
     from webcast_transports._backend import SyncInterrupt
     from webcast_transports._options import CookieJar, RandomSource, ReconnectPolicy, WireTap
@@ -118,6 +118,14 @@ class DriverResult:
     connected: bool
     established: bool
     error: WebcastError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OpenSocket:
+    """A session's push socket, open, and the ``ping-interval`` its handshake named."""
+
+    socket: SyncWebSocket
+    ping_interval: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,18 +304,20 @@ class SyncDriver:
     def _session(self) -> _SessionEnd:
         self._session_established = False
         self._last_disconnected = None
-        # The first fetch in a frame of its own: this one lasts as long as the socket, and should not
-        # hold the fetch's request, body and events for that long (~2 KiB a room).
+        # The first fetch and the socket's opening in a frame of their own: this one lasts as long
+        # as the socket, and should not hold the fetch's request, body and events, nor the socket's
+        # URL, for that long (~3 KiB a room).
         step = self._open_session()
         if isinstance(step, _SessionEnd):
             return step
-        if isinstance(step, UpgradeToWebSocket):
+        if isinstance(step, _OpenSocket):
             return self._stream(step)
         self._mark_established()
         return self._poll()
 
-    def _open_session(self) -> _SessionEnd | Instruction:
-        """The session's first fetch, fed to the core: how to go on, or how the session ended."""
+    def _open_session(self) -> _SessionEnd | _OpenSocket | PollAfter:
+        """The session's first fetch, fed to the core, then the socket opened if the answer says so:
+        how to go on, or how the session ended."""
         conn = self._conn
         request = conn.start()
         self._tap(Direction.OUT, WireKind.FETCH)
@@ -328,6 +338,8 @@ class SyncDriver:
             self._deliver(events)
             return self._ended(None)
         self._deliver(events)
+        if isinstance(instruction, UpgradeToWebSocket):
+            return self._open_socket(instruction.url)
         return instruction
 
     def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
@@ -357,7 +369,8 @@ class SyncDriver:
             request = apply_signature(request, signed)
         return http.parse_fetch_response(self._perform(request), limits=limits)
 
-    def _stream(self, upgrade: UpgradeToWebSocket) -> _SessionEnd:
+    def _open_socket(self, url: str) -> _SessionEnd | _OpenSocket:
+        """The push socket opened (and tapped), or how the session ended when it could not be."""
         conn = self._conn
         settings = self._settings
         cookies = dict(settings.cookies)
@@ -372,7 +385,7 @@ class SyncDriver:
             )
             with self._interrupt.guard():
                 socket, info = self._http.open_websocket(
-                    upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
+                    url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
                 )
         except WebcastError as exc:
             self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
@@ -382,19 +395,29 @@ class SyncDriver:
             # Open, then disconnect() seen by the blocking guard's check after the call: nothing but
             # this frame holds the socket (the pool does not), so it is closed here.
             if socket is not None:
-                with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                    socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+                self._close_socket(socket)
             raise
+        try:
+            self._tap(Direction.IN, WireKind.WS_OPEN, text=url)
+        except BaseException:  # cancelled in the tap's error handler: the socket is not left open
+            self._close_socket(socket)
+            raise
+        return _OpenSocket(socket=socket, ping_interval=info.ping_interval)
+
+    def _close_socket(self, socket: SyncWebSocket) -> None:
+        with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+            socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+
+    def _stream(self, opened: _OpenSocket) -> _SessionEnd:
+        socket = opened.socket
         self._close_code = None
         end: _SessionEnd | None = None
         try:
-            self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
             self._http.close_idle()  # the first fetch's connection: idle while the socket is open
-            end = self._read_socket(socket, info.ping_interval)
+            end = self._read_socket(socket, opened.ping_interval)
             return end
         finally:
-            with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            self._close_socket(socket)
             error = None if end is None else end.error
             text = "" if error is None else error.message
             self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)
