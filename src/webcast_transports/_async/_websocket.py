@@ -8,15 +8,20 @@ the core to judge (SPEC.md §4: every push frame is binary).
 
 Reads wait at most ``AsyncBackend.wait_slice`` at a time (the blocking flavour's way to notice
 ``disconnect()``); the async flavour has no slice and is cancelled instead.
+
+The socket drives wsproto's ``FrameProtocol`` itself, with the few state rules of wsproto's
+``Connection`` (open, local or remote closing, closed) written out here: ``Connection`` adds an event
+deque (~0.8 KiB, for the one close it makes up when the TCP stream ends) to every idle room.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
-from wsproto.connection import Connection, ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+from wsproto.connection import ConnectionState
+from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode, ParseFailed
+from wsproto.utilities import LocalProtocolError
 
 from webcast_proto import ReadTimeout, RemoteProtocolError, WebcastError
 from webcast_transports._backend import AsyncBackend, clock
@@ -71,7 +76,9 @@ class AsyncWebSocket:
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
-        self._ws = Connection(ConnectionType.CLIENT)
+        self._proto = FrameProtocol(client=True, extensions=[])
+        self._state = ConnectionState.OPEN
+        self._lost = False  # the TCP stream ended without a close frame: a 1006 close (RFC 6455 §7.1.5)
         self._buffer = bytearray()
         self._closed: WebSocketClosed | None = None
         self._released = False
@@ -87,9 +94,9 @@ class AsyncWebSocket:
         Raises:
             TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
         """
-        if not messages or self._ws.state is not ConnectionState.OPEN:
+        if not messages or self._state is not ConnectionState.OPEN:
             return
-        data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
+        data = b"".join(self._proto.send_data(message, True) for message in messages)
         with map_errors(self._what):
             await self._stream.write(data, timeout)
 
@@ -121,15 +128,44 @@ class AsyncWebSocket:
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
                 continue
-            self._ws.receive_data(data or None)  # b"" is the end of the TCP stream
+            self._receive_data(data)
+
+    def _receive_data(self, data: bytes) -> None:
+        """Feed what was read (``b""``: the end of the TCP stream), as ``Connection.receive_data``."""
+        if not data:
+            self._lost = True
+            self._state = ConnectionState.CLOSED
+        elif self._state is ConnectionState.OPEN or self._state is ConnectionState.LOCAL_CLOSING:
+            self._proto.receive_bytes(data)
+        elif self._state is ConnectionState.CLOSED:
+            raise LocalProtocolError("Connection already closed.")
+
+    def _remote_close(self) -> None:
+        """A close frame came: the closing handshake's state, as ``Connection`` keeps it."""
+        if self._state is ConnectionState.LOCAL_CLOSING:
+            self._state = ConnectionState.CLOSED
+        else:
+            self._state = ConnectionState.REMOTE_CLOSING
 
     async def _next_message(self) -> bytes | WebSocketClosed | None:
-        """The next whole message or close among the events wsproto has parsed, if any."""
+        """The next whole message or close among the frames wsproto has parsed, if any."""
         if self._closed is not None:
             return self._closed
-        for event in self._ws.events():
-            if isinstance(event, Message):
-                chunk = event.data.encode() if isinstance(event, TextMessage) else bytes(event.data)
+        if self._lost:
+            self._closed = WebSocketClosed(int(CloseReason.ABNORMAL_CLOSURE))
+            return self._closed
+        try:
+            return await self._next_frames()
+        except ParseFailed as exc:  # the server broke the framing: a close with its code, unanswered
+            self._closed = WebSocketClosed(int(exc.code), str(exc))
+            return self._closed
+
+    async def _next_frames(self) -> bytes | WebSocketClosed | None:
+        for frame in self._proto.received_frames():
+            opcode = frame.opcode
+            if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
+                payload = cast("bytes | bytearray | str", frame.payload)
+                chunk = payload.encode() if isinstance(payload, str) else bytes(payload)
                 if len(self._buffer) + len(chunk) > self._max:
                     size = len(self._buffer) + len(chunk)
                     self._buffer.clear()
@@ -139,30 +175,35 @@ class AsyncWebSocket:
                         f"Limits.max_frame_size ({self._max})"
                     )
                 self._buffer += chunk
-                if event.message_finished:
+                if frame.message_finished:
                     message = bytes(self._buffer)
                     self._buffer.clear()
                     return message
-            elif isinstance(event, Ping):
-                await self._write(self._ws.send(event.response()))
-            elif isinstance(event, CloseConnection):
-                if self._ws.state is ConnectionState.REMOTE_CLOSING:
-                    await self._write(self._ws.send(event.response()))
-                self._closed = WebSocketClosed(int(event.code), event.reason or "")
+            elif opcode is Opcode.PING:
+                if self._state is ConnectionState.OPEN:
+                    await self._write(self._proto.pong(cast("bytes", frame.payload)))
+            elif opcode is Opcode.CLOSE:
+                code, reason = cast("tuple[int, str]", frame.payload)
+                self._remote_close()
+                if self._state is ConnectionState.REMOTE_CLOSING:  # answered, as RFC 6455 asks
+                    self._state = ConnectionState.CLOSED
+                    await self._write(self._proto.close(code, reason))
+                self._closed = WebSocketClosed(int(code), reason or "")
                 return self._closed
         return None
 
-    def _state(self) -> ConnectionState:
-        return self._ws.state  # read afresh: events change it
+    def _current_state(self) -> ConnectionState:
+        return self._state  # read afresh: frames change it
 
-    async def _write(self, data: bytes) -> None:
+    async def _write(self, data: bytes | bytearray) -> None:
         with map_errors(self._what):
-            await self._stream.write(data, None)
+            await self._stream.write(bytes(data), None)
 
     async def _close_quietly(self, code: int, reason: str) -> None:
-        if self._ws.state is ConnectionState.OPEN:
+        if self._state is ConnectionState.OPEN:
+            self._state = ConnectionState.LOCAL_CLOSING
             try:
-                await self._write(self._ws.send(CloseConnection(code=code, reason=reason)))
+                await self._write(self._proto.close(code, reason))
             except WebcastError:  # the socket is being given up anyway; its failure changes nothing
                 return
 
@@ -172,17 +213,21 @@ class AsyncWebSocket:
         if self._released:
             return
         try:
-            if self._ws.state is ConnectionState.OPEN:
+            if self._state is ConnectionState.OPEN:
                 await self._close_quietly(code, reason)
                 deadline = clock() + timeout
-                while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
+                while self._current_state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
                     try:
                         with map_errors(self._what):
                             data = await self._stream.read(_READ_SIZE, max(deadline - clock(), 0.0))
                     except WebcastError:  # a lost or slow server: the close is done from our side
                         break
-                    self._ws.receive_data(data or None)
-                    for _ in self._ws.events():
+                    self._receive_data(data)
+                    try:
+                        for frame in self._proto.received_frames():
+                            if frame.opcode is Opcode.CLOSE:
+                                self._remote_close()
+                    except ParseFailed:  # garbage instead of the answer: waited out, as for silence
                         pass
         finally:
             self._released = True
