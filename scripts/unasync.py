@@ -37,8 +37,6 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (r"\bon anyio \(asyncio and trio\)", "on blocking sockets, without an event loop"),
     # Context managers and iterators.
-    (r"\bAsyncExitStack\b", "ExitStack"),
-    (r"\benter_async_context\b", "enter_context"),
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bStopAsyncIteration\b", "StopIteration"),
@@ -47,6 +45,7 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
     (r"\b__aiter__\b", "__iter__"),
     (r"\b__anext__\b", "__next__"),
     (r"\baiter_stream\b", "iter_stream"),
+    (r"\bhandle_async_request\b", "handle_request"),
     (r"\baclose\b", "close"),
     (r"Awaitable\[(.+?)\]", r"\1"),
     # httpcore's async classes are the blocking ones without the prefix.

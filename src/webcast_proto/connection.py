@@ -554,7 +554,8 @@ class ClientConnection:
             liveness=LivenessTimer(timeout=self._liveness_timeout, now=now),
         )
         self._transition(Input.WEBSOCKET_OPENED)
-        return [WebSocketConnected(url=self._upgrade_url)]
+        url, self._upgrade_url = self._upgrade_url, ""  # not kept for the socket's life (~1 KiB)
+        return [WebSocketConnected(url=url)]
 
     def receive_ws_message(self, data: bytes, now: float) -> list[Event]:
         """Feed one binary WebSocket message (one push frame, SPEC.md §4).

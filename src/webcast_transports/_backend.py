@@ -31,6 +31,7 @@ import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 import httpcore
 
 # httpcore's upgraded stream and its anyio stream, seen through in the streaming phase
@@ -253,7 +254,8 @@ class AsyncInterrupt:
 
     def __init__(self) -> None:
         self._requested = False
-        self._scopes: set[anyio.CancelScope] = set()
+        # The guarded waits in progress (one, or two nested): a list, lighter than a set for so few.
+        self._scopes: list[anyio.CancelScope] = []
 
     @property
     def requested(self) -> bool:
@@ -298,7 +300,8 @@ class AsyncGuard:
     """One cancel scope that :meth:`AsyncInterrupt.request` cancels, with an optional deadline.
 
     A plain class rather than a generator-based context manager: it is entered for every socket read
-    and write of the streaming phase, and ``contextlib``'s machinery costs more than the scope.
+    and write of the streaming phase, and ``contextlib``'s machinery costs more than the scope (and a
+    generator's frame and wrapper would be ~0.3 KiB of every idle room, waiting inside one).
 
     Attributes:
         timed_out: the deadline passed and cancelled the block (set on leaving it).
@@ -314,14 +317,14 @@ class AsyncGuard:
 
     def __enter__(self) -> AsyncGuard:
         self._scope.__enter__()
-        self._interrupt._scopes.add(self._scope)
+        self._interrupt._scopes.append(self._scope)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:  # not ``bool``: mypy would take every guarded block as one that may fall through
         scope = self._scope
-        self._interrupt._scopes.discard(scope)
+        self._interrupt._scopes.remove(scope)
         swallowed = bool(scope.__exit__(exc_type, exc, tb))
         if scope.cancelled_caught:
             if self._interrupt._requested:
@@ -398,23 +401,37 @@ class SyncGuard:
 
 
 class AsyncSignal:
-    """A flag that is set once and can be waited for. Create it inside the event loop."""
+    """A flag that is set once and can be waited for.
 
-    __slots__ = ("_event",)
+    The event to wait on is made by the first wait that has to (and let go of once set): a client
+    holds two signals for as long as it is connected, each event costs ~1 KiB (an asyncio event's
+    waiter deque), and most are never waited for, or only until connect() returns.
+    """
+
+    __slots__ = ("_event", "_set")
 
     def __init__(self) -> None:
-        self._event = anyio.Event()
+        self._set = False
+        self._event: anyio.Event | None = None
 
     def set(self) -> None:
         """Set the flag and wake the waiters."""
-        self._event.set()
+        self._set = True
+        event, self._event = self._event, None  # the waiters hold it while they need it
+        if event is not None:
+            event.set()
 
     def is_set(self) -> bool:
         """Whether the flag is set."""
-        return self._event.is_set()
+        return self._set
 
     async def wait(self) -> None:
-        """Wait until the flag is set."""
+        """Wait until the flag is set (a checkpoint even when it already is, as an event's wait)."""
+        if self._set:
+            await anyio.lowlevel.checkpoint()
+            return
+        if self._event is None:
+            self._event = anyio.Event()
         await self._event.wait()
 
 

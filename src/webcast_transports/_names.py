@@ -14,9 +14,11 @@ of an empty message of each method (:func:`event_types_by_method`): the registry
 
 from __future__ import annotations
 
+import functools
+import types
 from typing import TYPE_CHECKING, Final
 
-from webcast_proto import Event, MessageEvent, UnknownMessage, WebSocketConnected
+from webcast_proto import Event, MessageEvent, UnknownMessage, WebSocketConnected, default_registry
 from webcast_proto._pb import webcast_pb2 as pb
 from webcast_transports._events import Reconnecting
 
@@ -130,6 +132,17 @@ def event_types_by_method(registry: ConverterRegistry) -> dict[str, type[Event]]
         method: type(registry.convert(pb.BaseProtoMessage(method=method)))
         for method in sorted(registry.methods)
     }
+
+
+@functools.cache
+def default_event_types_by_method() -> Mapping[str, type[Event]]:
+    """:func:`event_types_by_method` of ``default_registry()``, worked out once per process.
+
+    A client that made its registry itself (none was given) uses this: the answer is the same for
+    every such client, and asking the client's own registry would also leave the probe messages'
+    users in its user cache, ~1 KiB a client in all. Read-only (a mapping proxy): it is shared.
+    """
+    return types.MappingProxyType(event_types_by_method(default_registry()))
 
 
 def wanted_methods(names: set[str], by_method: Mapping[str, type[Event]]) -> frozenset[str] | None:

@@ -2,22 +2,25 @@
 the client's state, the proxy setting and the cookie jar.
 
 Checked on construction, frozen where they are values (STYLE.md §7). Randomness is an input: the
-policy draws its jitter from the ``random.Random`` the client owns (seedable), never a global one.
+policy draws its jitter from the random source the client owns (:class:`Draws`, seedable), never a
+global one.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import random
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from webcast_proto import http
 from webcast_proto.signing import parse_cookie_pairs
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Callable, Iterable
 
     from webcast_proto import GiftInfo, WebcastError
@@ -31,7 +34,9 @@ __all__ = [
     "DEFAULT_WEBSOCKET_TIMEOUT",
     "ClientState",
     "CookieJar",
+    "Draws",
     "ProxyConfig",
+    "RandomSource",
     "ReconnectPolicy",
     "WireTap",
     "parse_proxy",
@@ -50,6 +55,56 @@ WireTap: TypeAlias = "Callable[[WireRecord], object]"
 """The client's ``wire_tap`` option: called, in the connection's task or thread, with a
 :class:`~webcast_proto.recording.WireRecord` for everything that crosses the wire. It should return
 quickly (the connection waits for it); what it raises is reported to ``error`` handlers."""
+
+
+class RandomSource(Protocol):
+    """Where the client's random numbers come from: :class:`Draws`, or any ``random.Random``."""
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        ...
+
+    def getrandbits(self, k: int, /) -> int:
+        """An int of ``k`` random bits."""
+        ...
+
+    def randbytes(self, n: int, /) -> bytes:
+        """``n`` random bytes."""
+        ...
+
+
+class Draws:
+    """A client's random numbers (backoff jitter, device and enter ids), in a few bytes of state.
+
+    A ``random.Random`` is ~2.8 KiB (the Mersenne Twister's state), a lot for a process holding
+    thousands of clients that each draw a handful of numbers. Each draw here comes from a
+    ``random.Random`` made for it alone, seeded from the seed and the draw's number (a string seed,
+    hashed with SHA-512): the same seed gives the same numbers, run after run.
+
+    Args:
+        seed: any int; ``None`` takes 128 bits from ``os.urandom``.
+    """
+
+    __slots__ = ("_count", "_seed")
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = int.from_bytes(os.urandom(16), "big") if seed is None else seed
+        self._count = itertools.count(1)  # next() is one step, so threads never share a number
+
+    def _next(self) -> random.Random:
+        return random.Random(f"{self._seed}:{next(self._count)}")
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        return self._next().random()
+
+    def getrandbits(self, k: int, /) -> int:
+        """An int of ``k`` random bits."""
+        return self._next().getrandbits(k)
+
+    def randbytes(self, n: int, /) -> bytes:
+        """``n`` random bytes."""
+        return self._next().randbytes(n)
 
 
 def _check_delay(owner: str, name: str, value: object, *, allow_zero: bool = False) -> float:
@@ -103,12 +158,12 @@ class ReconnectPolicy:
         ):
             raise ValueError(f"ReconnectPolicy.max_attempts must be a positive int or None, got {attempts!r}")
 
-    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+    def delay(self, attempt: int, rng: RandomSource, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt number ``attempt`` (1, 2, 3 …).
 
         Args:
             attempt: the attempt about to be made.
-            rng: where the jitter comes from.
+            rng: where the jitter comes from (the client's :class:`Draws`, or a ``random.Random``).
             retry_after: the server's requested wait, if it named one.
 
         Returns:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
     from webcast_transports.mock import MockWebcastServer
 
     Serve = Callable[..., MockWebcastServer]
+
+
+def test_a_client_takes_the_applications_attributes_and_weak_references() -> None:
+    """The clients have ``__slots__`` (memory per room, issue 8) and still take what a plain class
+    does: an application's own attributes, weak references."""
+    for cls in (TikTokLiveClient, SyncTikTokLiveClient):
+        client: Any = cls("@user")  # Any: the attribute is the application's, unknown to the type
+        client.room_label = "main"
+        assert client.room_label == "main"
+        assert weakref.ref(client)() is client
 
 
 def test_on_validates_names_and_handlers() -> None:

@@ -602,3 +602,33 @@ def test_the_socket_reads_the_anyio_stream_directly(
     flavour.run(body)
     assert seen == ["_AnyIODirectStream"]
     assert collector.of("chat")[0].comment == "through the direct stream"
+
+
+def test_no_idle_http_connection_is_kept_beside_the_socket(
+    flavour: Flavour, serve: Serve, collector: Collector
+) -> None:
+    """Once the push socket is open, the client lets go of its HTTP connections (issue 8: memory per
+    idle room): the keep-alive connection that carried the lookup, room info and first fetch is
+    not reused; a request made while connected opens a new one and works, the socket has its own."""
+    server = serve(Room("kim", title="Kim's room"))
+    room = server.room("kim")
+
+    async def body() -> None:
+        client = flavour.client(server, "kim")
+        collector.listen(client, "chat")
+        async with client:
+            await client.connect()
+            info = await client.get_room_info()
+            assert info.title == "Kim's room"
+            room.push(fixtures.chat("still here"))
+            await wait_until(collector.has("chat"), what="the chat")
+
+    flavour.run(body)
+    records = server.recorder.of(HttpRecord)
+    socket = next(i for i, r in enumerate(records) if r.status == 101)
+    before = {r.connection_id for r in records[:socket]}
+    after = records[socket + 1 :]
+    assert len(before) == 1  # connect()'s requests share one keep-alive connection
+    assert [r.route for r in after] == ["room_info"]
+    ids = [*before, records[socket].connection_id, after[0].connection_id]
+    assert len(set(ids)) == 3, [(r.route, r.connection_id) for r in records]

@@ -40,7 +40,7 @@ from webcast_proto import (
     default_registry,
     http,
 )
-from webcast_transports import SEED_EVENT_NAMES, Reconnecting, ReconnectPolicy, event_name
+from webcast_transports import SEED_EVENT_NAMES, Reconnecting, ReconnectPolicy, TikTokLiveClient, event_name
 from webcast_transports._async._driver import is_retryable
 from webcast_transports._async._http import _decode_content
 from webcast_transports._backend import (
@@ -54,8 +54,14 @@ from webcast_transports._backend import (
     SyncRunner,
 )
 from webcast_transports._errors import describe_url, map_errors
-from webcast_transports._names import class_for_name, event_types_by_method, known_names, wanted_methods
-from webcast_transports._options import CookieJar, parse_proxy
+from webcast_transports._names import (
+    class_for_name,
+    default_event_types_by_method,
+    event_types_by_method,
+    known_names,
+    wanted_methods,
+)
+from webcast_transports._options import CookieJar, Draws, parse_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +85,27 @@ def test_jitter_stays_within_its_fraction_and_is_seedable() -> None:
     spread = [policy.delay(1, rng) for rng in [random.Random(s) for s in range(200)]]
     assert all(2.0 <= d <= 4.0 for d in spread)
     assert max(spread) - min(spread) > 1.0
+
+
+def test_the_clients_draws_are_seedable_and_spread() -> None:
+    """``Draws`` (the client's random source): a seed gives the same numbers every time, each draw a
+    new one; another seed or no seed gives others; the jitter it feeds stays within its fraction."""
+    first, again, other = Draws(7), Draws(7), Draws(8)
+    sequence = [first.getrandbits(63), first.randbytes(8), first.random()]
+    assert sequence == [again.getrandbits(63), again.randbytes(8), again.random()]
+    assert sequence != [other.getrandbits(63), other.randbytes(8), other.random()]
+    assert len({Draws().getrandbits(63) for _ in range(50)}) == 50
+    draws = Draws(1)
+    assert len({draws.getrandbits(63) for _ in range(1000)}) == 1000
+    assert all(0 <= bits < 2**63 for bits in (draws.getrandbits(63) for _ in range(100)))
+    assert all(len(draws.randbytes(n)) == n for n in range(10))
+    policy = ReconnectPolicy(initial_delay=4.0, max_delay=4.0, jitter=0.5)
+    spread = [policy.delay(1, draws) for _ in range(200)]
+    assert all(2.0 <= d <= 4.0 for d in spread)
+    assert max(spread) - min(spread) > 1.0
+    a, b = TikTokLiveClient("@a", seed=3), TikTokLiveClient("@a", seed=3)
+    assert a._client_params.device_id == b._client_params.device_id  # reproducible runs
+    assert TikTokLiveClient("@a")._client_params.device_id != TikTokLiveClient("@a")._client_params.device_id
 
 
 def test_retry_after_is_a_floor() -> None:
@@ -263,6 +290,23 @@ def test_wanted_methods_follow_the_listeners() -> None:
     assert wanted_methods({"error", "disconnected"}, by_method) == frozenset()
     assert wanted_methods({"chat", "rawData"}, by_method) is None
     assert wanted_methods({"unknownMessage"}, by_method) is None
+
+
+def test_the_default_registrys_events_are_worked_out_once() -> None:
+    """Clients that made their own default registry share one read-only answer, the one their
+    registry would give; a client given a registry asks that registry (its converters may differ)."""
+    shared = default_event_types_by_method()
+    assert shared is default_event_types_by_method()
+    assert dict(shared) == event_types_by_method(default_registry())
+    with pytest.raises(TypeError):
+        shared["WebcastChatMessage"] = Gift  # type: ignore[index]
+    custom = default_registry()
+    custom.unregister("WebcastGiftMessage")
+    given, own = TikTokLiveClient("@a", registry=custom), TikTokLiveClient("@a")
+    for client in (given, own):
+        client.on("gift", lambda event: None)
+    assert given._wanted_methods() == frozenset()
+    assert own._wanted_methods() == frozenset({"WebcastGiftMessage"})
 
 
 # -- the flavour primitives ------------------------------------------------------------------------

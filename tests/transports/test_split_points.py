@@ -17,7 +17,6 @@ The decoders read from in-memory streams here, so the cut points are exact and n
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 from typing import TYPE_CHECKING, Any, Final
@@ -264,9 +263,7 @@ _EXPECTED_TAIL: Final[dict[str, list[object]]] = {
 
 async def _receive_all_async(pieces: Sequence[bytes], limit: int) -> tuple[list[object], bytes]:
     stream = _PiecesAsync(pieces)
-    socket = AsyncWebSocket(
-        stream, contextlib.AsyncExitStack(), interrupt=AsyncInterrupt(), max_message_size=limit, what="t"
-    )
+    socket = AsyncWebSocket(stream, interrupt=AsyncInterrupt(), max_message_size=limit, what="t")
     received: list[object] = []
     while not received or not isinstance(received[-1], WebSocketClosed):
         received.append(await socket.receive(None))
@@ -275,9 +272,7 @@ async def _receive_all_async(pieces: Sequence[bytes], limit: int) -> tuple[list[
 
 def _receive_all_sync(pieces: Sequence[bytes], limit: int) -> tuple[list[object], bytes]:
     stream = _PiecesSync(pieces)
-    socket = SyncWebSocket(
-        stream, contextlib.ExitStack(), interrupt=SyncInterrupt(), max_message_size=limit, what="t"
-    )
+    socket = SyncWebSocket(stream, interrupt=SyncInterrupt(), max_message_size=limit, what="t")
     received: list[object] = []
     while not received or not isinstance(received[-1], SyncWebSocketClosed):
         received.append(socket.receive(None))
@@ -327,7 +322,6 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
         async def run() -> None:
             socket = AsyncWebSocket(
                 _PiecesAsync(pieces),
-                contextlib.AsyncExitStack(),
                 interrupt=AsyncInterrupt(),
                 max_message_size=256,
                 what="t",
@@ -340,7 +334,6 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
     else:
         socket = SyncWebSocket(
             _PiecesSync(pieces),
-            contextlib.ExitStack(),
             interrupt=SyncInterrupt(),
             max_message_size=256,
             what="t",
@@ -349,6 +342,46 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
         with pytest.raises(RemoteProtocolError, match="max_frame_size"):
             socket.receive(None)
     assert received == [b"ok"]
+
+
+@pytest.mark.parametrize(
+    ("tail", "code", "reason"),
+    [
+        (b"\x83\x00", 1002, "Invalid opcode 0x3"),  # a reserved opcode
+        (b"\x82\x85abcd12345", 1002, "client received unexpected masked frame"),
+        (b"\x82\x05hel", 1006, ""),  # the TCP stream ends mid-frame
+    ],
+    ids=["reserved-opcode", "masked", "end-mid-frame"],
+)
+@pytest.mark.parametrize("flavour", ["async", "sync"])
+def test_a_broken_frame_or_a_lost_stream_is_a_close(
+    flavour: str, tail: bytes, code: int, reason: str
+) -> None:
+    """After a good message, a frame that breaks RFC 6455 is a close with wsproto's code and reason,
+    unanswered; the TCP stream ending without a close frame is a 1006 close; the message before
+    either is delivered whole."""
+    stream = _server_stream([(b"ok", 1)], 0)[:4] + tail  # b"ok" alone, without the text and close
+    received: list[object] = []
+    if flavour == "async":
+
+        async def run() -> bytes:
+            pieces = _PiecesAsync([stream])
+            socket = AsyncWebSocket(pieces, interrupt=AsyncInterrupt(), max_message_size=256, what="t")
+            received.append(await socket.receive(None))
+            received.append(await socket.receive(None))
+            received.append(await socket.receive(None))  # a close is final: the same again
+            return bytes(pieces.written)
+
+        written = anyio.run(run)
+        closed: object = WebSocketClosed(code, reason)
+    else:
+        pieces = _PiecesSync([stream])
+        socket = SyncWebSocket(pieces, interrupt=SyncInterrupt(), max_message_size=256, what="t")
+        received.extend(socket.receive(None) for _ in range(3))
+        written = bytes(pieces.written)
+        closed = SyncWebSocketClosed(code, reason)
+    assert received == [b"ok", closed, closed]
+    assert written == b""
 
 
 # --------------------------------------------------------------------------------------------

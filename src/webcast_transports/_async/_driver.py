@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
-from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.connection import PollAfter, State, UpgradeToWebSocket
 from webcast_proto.recording import Direction, WireKind, WireRecord
 from webcast_proto.signing import EulerSigner, apply_signature
 from webcast_transports._async._websocket import CLOSE_NORMAL, WebSocketClosed
@@ -40,7 +40,6 @@ from webcast_transports._errors import HandlerError
 from webcast_transports._events import Reconnecting
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Awaitable, Callable
 
     from webcast_proto import Event, Limits
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     from webcast_transports._async._http import AsyncHTTP
     from webcast_transports._async._websocket import AsyncWebSocket
     from webcast_transports._backend import AsyncInterrupt
-    from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
+    from webcast_transports._options import CookieJar, RandomSource, ReconnectPolicy, WireTap
 
 __all__ = ["AsyncDriver", "DriverResult", "DriverSettings", "is_retryable"]
 
@@ -121,6 +120,14 @@ class DriverResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _OpenSocket:
+    """A session's push socket, open, and the ``ping-interval`` its handshake named."""
+
+    socket: AsyncWebSocket
+    ping_interval: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _SessionEnd:
     """How one session ended: the core's ``Disconnected`` (or a made-up one) and the failure, if any."""
 
@@ -152,7 +159,7 @@ class AsyncDriver:
         settings: DriverSettings,
         cookies: CookieJar,
         interrupt: AsyncInterrupt,
-        rng: random.Random,
+        rng: RandomSource,
         emit: Callable[[Event], Awaitable[None]],
         report: Callable[[WebcastError], Awaitable[None]],
         on_established: Callable[[], None],
@@ -293,9 +300,23 @@ class AsyncDriver:
     # -- one session -----------------------------------------------------------------------
 
     async def _session(self) -> _SessionEnd:
-        conn = self._conn
         self._session_established = False
         self._last_disconnected = None
+        # The first fetch and the socket's opening in a frame of their own: this one lasts as long
+        # as the socket, and should not hold the fetch's request, body and events, nor the socket's
+        # URL, for that long (~3 KiB a room).
+        step = await self._open_session()
+        if isinstance(step, _SessionEnd):
+            return step
+        if isinstance(step, _OpenSocket):
+            return await self._stream(step)
+        self._mark_established()
+        return await self._poll()
+
+    async def _open_session(self) -> _SessionEnd | _OpenSocket | PollAfter:
+        """The session's first fetch, fed to the core, then the socket opened if the answer says so:
+        how to go on, or how the session ended."""
+        conn = self._conn
         request = conn.start()
         await self._tap(Direction.OUT, WireKind.FETCH)
         try:
@@ -316,9 +337,8 @@ class AsyncDriver:
             return self._ended(None)
         await self._deliver(events)
         if isinstance(instruction, UpgradeToWebSocket):
-            return await self._stream(instruction)
-        self._mark_established()
-        return await self._poll()
+            return await self._open_socket(instruction.url)
+        return instruction
 
     async def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
         with self._interrupt.guard():
@@ -347,11 +367,13 @@ class AsyncDriver:
             request = apply_signature(request, signed)
         return http.parse_fetch_response(await self._perform(request), limits=limits)
 
-    async def _stream(self, upgrade: UpgradeToWebSocket) -> _SessionEnd:
+    async def _open_socket(self, url: str) -> _SessionEnd | _OpenSocket:
+        """The push socket opened (and tapped), or how the session ended when it could not be."""
         conn = self._conn
         settings = self._settings
         cookies = dict(settings.cookies)
         cookies.update(self._cookies.as_dict())
+        socket: AsyncWebSocket | None = None
         try:
             headers = http.build_websocket_headers(
                 client_params=settings.client_params,
@@ -361,21 +383,39 @@ class AsyncDriver:
             )
             with self._interrupt.guard():
                 socket, info = await self._http.open_websocket(
-                    upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
+                    url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
                 )
         except WebcastError as exc:
             await self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
             await self._deliver(conn.websocket_closed(clock()))
             return self._ended(exc)
-        await self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
+        except BaseException:
+            # Open, then disconnect() seen by the blocking guard's check after the call: nothing but
+            # this frame holds the socket (the pool does not), so it is closed here.
+            if socket is not None:
+                await self._close_socket(socket)
+            raise
+        try:
+            await self._tap(Direction.IN, WireKind.WS_OPEN, text=url)
+        except BaseException:  # cancelled in the tap's error handler: the socket is not left open
+            await self._close_socket(socket)
+            raise
+        return _OpenSocket(socket=socket, ping_interval=info.ping_interval)
+
+    async def _close_socket(self, socket: AsyncWebSocket) -> None:
+        with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+            await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+
+    async def _stream(self, opened: _OpenSocket) -> _SessionEnd:
+        socket = opened.socket
         self._close_code = None
         end: _SessionEnd | None = None
         try:
-            end = await self._read_socket(socket, info.ping_interval)
+            await self._http.close_idle()  # the first fetch's connection: idle while the socket is open
+            end = await self._read_socket(socket, opened.ping_interval)
             return end
         finally:
-            with AsyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                await socket.aclose(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            await self._close_socket(socket)
             error = None if end is None else end.error
             text = "" if error is None else error.message
             await self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)
@@ -387,6 +427,9 @@ class AsyncDriver:
             await self._send(socket, conn.data_to_send())
             self._mark_established()
             await self._deliver(events)
+            # What was delivered is not held through the next wait, which in a quiet room lasts until
+            # the next heartbeat or message: the last frame and its events would stay alive with it.
+            del events
             while conn.state is State.STREAMING:
                 deadline = conn.next_deadline()
                 wait = None if deadline is None else max(deadline - clock(), 0.0)
@@ -408,6 +451,7 @@ class AsyncDriver:
                 # delays them as it delays reading.
                 await self._deliver(events)
                 await self._send(socket, conn.data_to_send())
+                del events, message
         except RemoteProtocolError as exc:
             if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
                 await self._deliver(conn.websocket_closed(clock()))

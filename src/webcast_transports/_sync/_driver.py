@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webcast_proto import Connected, Disconnected, RemoteProtocolError, WebcastBlocked, WebcastError, http
-from webcast_proto.connection import State, UpgradeToWebSocket
+from webcast_proto.connection import PollAfter, State, UpgradeToWebSocket
 from webcast_proto.recording import Direction, WireKind, WireRecord
 from webcast_proto.signing import EulerSigner, apply_signature
 from webcast_transports._backend import Interrupted, SyncBackend, clock
@@ -41,7 +41,6 @@ from webcast_transports._events import Reconnecting
 from webcast_transports._sync._websocket import CLOSE_NORMAL, WebSocketClosed
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Callable
 
     from webcast_proto import Event, Limits
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
     from webcast_proto.connection import ClientConnection
     from webcast_proto.signing import Signer
     from webcast_transports._backend import SyncInterrupt
-    from webcast_transports._options import CookieJar, ReconnectPolicy, WireTap
+    from webcast_transports._options import CookieJar, RandomSource, ReconnectPolicy, WireTap
     from webcast_transports._sync._http import SyncHTTP
     from webcast_transports._sync._websocket import SyncWebSocket
 
@@ -122,6 +121,14 @@ class DriverResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _OpenSocket:
+    """A session's push socket, open, and the ``ping-interval`` its handshake named."""
+
+    socket: SyncWebSocket
+    ping_interval: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _SessionEnd:
     """How one session ended: the core's ``Disconnected`` (or a made-up one) and the failure, if any."""
 
@@ -153,7 +160,7 @@ class SyncDriver:
         settings: DriverSettings,
         cookies: CookieJar,
         interrupt: SyncInterrupt,
-        rng: random.Random,
+        rng: RandomSource,
         emit: Callable[[Event], None],
         report: Callable[[WebcastError], None],
         on_established: Callable[[], None],
@@ -294,9 +301,23 @@ class SyncDriver:
     # -- one session -----------------------------------------------------------------------
 
     def _session(self) -> _SessionEnd:
-        conn = self._conn
         self._session_established = False
         self._last_disconnected = None
+        # The first fetch and the socket's opening in a frame of their own: this one lasts as long
+        # as the socket, and should not hold the fetch's request, body and events, nor the socket's
+        # URL, for that long (~3 KiB a room).
+        step = self._open_session()
+        if isinstance(step, _SessionEnd):
+            return step
+        if isinstance(step, _OpenSocket):
+            return self._stream(step)
+        self._mark_established()
+        return self._poll()
+
+    def _open_session(self) -> _SessionEnd | _OpenSocket | PollAfter:
+        """The session's first fetch, fed to the core, then the socket opened if the answer says so:
+        how to go on, or how the session ended."""
+        conn = self._conn
         request = conn.start()
         self._tap(Direction.OUT, WireKind.FETCH)
         try:
@@ -317,9 +338,8 @@ class SyncDriver:
             return self._ended(None)
         self._deliver(events)
         if isinstance(instruction, UpgradeToWebSocket):
-            return self._stream(instruction)
-        self._mark_established()
-        return self._poll()
+            return self._open_socket(instruction.url)
+        return instruction
 
     def _perform(self, request: http.Request, *, tiktok: bool = True) -> http.Response:
         with self._interrupt.guard():
@@ -348,11 +368,13 @@ class SyncDriver:
             request = apply_signature(request, signed)
         return http.parse_fetch_response(self._perform(request), limits=limits)
 
-    def _stream(self, upgrade: UpgradeToWebSocket) -> _SessionEnd:
+    def _open_socket(self, url: str) -> _SessionEnd | _OpenSocket:
+        """The push socket opened (and tapped), or how the session ended when it could not be."""
         conn = self._conn
         settings = self._settings
         cookies = dict(settings.cookies)
         cookies.update(self._cookies.as_dict())
+        socket: SyncWebSocket | None = None
         try:
             headers = http.build_websocket_headers(
                 client_params=settings.client_params,
@@ -362,21 +384,39 @@ class SyncDriver:
             )
             with self._interrupt.guard():
                 socket, info = self._http.open_websocket(
-                    upgrade.url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
+                    url, headers, timeout=settings.websocket_timeout, interrupt=self._interrupt
                 )
         except WebcastError as exc:
             self._tap(Direction.IN, WireKind.WS_CLOSE, text=exc.message)
             self._deliver(conn.websocket_closed(clock()))
             return self._ended(exc)
-        self._tap(Direction.IN, WireKind.WS_OPEN, text=upgrade.url)
+        except BaseException:
+            # Open, then disconnect() seen by the blocking guard's check after the call: nothing but
+            # this frame holds the socket (the pool does not), so it is closed here.
+            if socket is not None:
+                self._close_socket(socket)
+            raise
+        try:
+            self._tap(Direction.IN, WireKind.WS_OPEN, text=url)
+        except BaseException:  # cancelled in the tap's error handler: the socket is not left open
+            self._close_socket(socket)
+            raise
+        return _OpenSocket(socket=socket, ping_interval=info.ping_interval)
+
+    def _close_socket(self, socket: SyncWebSocket) -> None:
+        with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
+            socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+
+    def _stream(self, opened: _OpenSocket) -> _SessionEnd:
+        socket = opened.socket
         self._close_code = None
         end: _SessionEnd | None = None
         try:
-            end = self._read_socket(socket, info.ping_interval)
+            self._http.close_idle()  # the first fetch's connection: idle while the socket is open
+            end = self._read_socket(socket, opened.ping_interval)
             return end
         finally:
-            with SyncBackend.cleanup_scope(_CLOSE_TIMEOUT * 2):
-                socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
+            self._close_socket(socket)
             error = None if end is None else end.error
             text = "" if error is None else error.message
             self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)
@@ -388,6 +428,9 @@ class SyncDriver:
             self._send(socket, conn.data_to_send())
             self._mark_established()
             self._deliver(events)
+            # What was delivered is not held through the next wait, which in a quiet room lasts until
+            # the next heartbeat or message: the last frame and its events would stay alive with it.
+            del events
             while conn.state is State.STREAMING:
                 deadline = conn.next_deadline()
                 wait = None if deadline is None else max(deadline - clock(), 0.0)
@@ -409,6 +452,7 @@ class SyncDriver:
                 # delays them as it delays reading.
                 self._deliver(events)
                 self._send(socket, conn.data_to_send())
+                del events, message
         except RemoteProtocolError as exc:
             if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
                 self._deliver(conn.websocket_closed(clock()))

@@ -1,6 +1,6 @@
 # Generated from src/webcast_transports/_async/_http.py by scripts/unasync.py: do not edit.
-"""HTTP for the driver and the client: the core's requests through one httpcore connection pool, and
-the push WebSocket opened by an HTTP/1.1 upgrade on the same pool.
+"""HTTP for the driver and the client: the core's requests through an httpcore connection pool, and
+the push WebSocket opened by an HTTP/1.1 upgrade on a connection of its own.
 
 * TLS is verified by default (``ssl_context``); every request has connect/read/write/pool timeouts.
 * Proxies (``http://`` with CONNECT, ``socks5://``) tunnel every connection (:mod:`._proxy`), the
@@ -10,7 +10,12 @@ the push WebSocket opened by an HTTP/1.1 upgrade on the same pool.
 * The upgrade: httpcore sends the handshake and hands over the raw stream of a 101 answer
   (``extensions["network_stream"]``); the answer's ``Sec-WebSocket-Accept`` is checked and its
   ``Handshake-Options`` read by the core's parser, which also turns a refusal into
-  ``WebcastBlocked`` or ``RateLimited`` (SPEC.md §2.5, §9).
+  ``WebcastBlocked`` or ``RateLimited`` (SPEC.md §2.5, §9). The socket then owns that stream alone:
+  once upgraded, httpcore's connection, request and answer are of no more use, so nothing keeps them.
+* Memory per idle room (``benchmarks.rooms``): the pool is made on the first request and let go of
+  (:meth:`SyncHTTP.close_idle`) once the socket is open, since the keep-alive connection of the
+  first fetch would otherwise sit idle beside the socket, holding ~10 KiB, for as long as it is open
+  (the push server is another host, so the socket cannot reuse it). The next request makes a new one.
 
 Every call runs inside the one exception-mapping seam (:func:`~webcast_transports._errors.map_errors`).
 """
@@ -18,8 +23,8 @@ Every call runs inside the one exception-mapping seam (:func:`~webcast_transport
 from __future__ import annotations
 
 import logging
+import threading
 import zlib
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Final
 
 import httpcore
@@ -42,11 +47,13 @@ __all__ = ["SyncHTTP"]
 
 _log = logging.getLogger("webcast.http")
 
-# Connections kept per client: the WebSocket holds one for its life; room info, the gift list and a
-# chat message may run beside it.
+# Connections in a client's pool: room info, the gift list and a chat message may run at once (the
+# WebSocket has a connection of its own).
 _MAX_CONNECTIONS: Final = 8
 # Idle keep-alive connections are closed after this (TikTok's own servers close sooner).
 _KEEPALIVE_EXPIRY: Final = 30.0
+# The schemes a WebSocket URL may have, and their ports when the URL names none.
+_DEFAULT_PORTS: Final = {b"ws": 80, b"wss": 443, b"http": 80, b"https": 443}
 # A refused handshake's body is only read for its size check; TikTok sends a line of text.
 _MAX_REFUSAL_BODY: Final = 64 * 1024
 
@@ -79,7 +86,7 @@ def _decode_content(body: bytes, encoding: str, *, limit: int, what: str) -> byt
 
 
 class SyncHTTP:
-    """One connection pool for one client.
+    """The HTTP of one client: a connection pool for its requests, and its WebSockets.
 
     Args:
         limits: body and message size limits.
@@ -102,14 +109,34 @@ class SyncHTTP:
         network = SyncBackend.network_backend()
         if proxy is not None:
             network = SyncTunnelBackend(proxy, network)
+        self._network = network
         # ``None`` makes httpcore build its verifying default (certifi) when a TLS connection opens:
         # loading the CA bundle costs ~40 ms, which a client that never leaves loopback need not pay.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=_MAX_CONNECTIONS,
-            keepalive_expiry=_KEEPALIVE_EXPIRY,
-            network_backend=network,
-        )
+        self._ssl_context = ssl_context
+        # Made by the first request, let go of by close_idle() (module docstring). The lock makes
+        # taking the pool for a request and letting it go one step each, for the blocking flavour's
+        # threads (a user's get_room_info() beside the driver); it is never held across a wait.
+        self._pool: httpcore.ConnectionPool | None = None
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    def _take_pool(self) -> httpcore.ConnectionPool:
+        """The pool for one request (made if there is none), counted in flight until ``_give_back``."""
+        with self._lock:
+            pool = self._pool
+            if pool is None:
+                pool = self._pool = httpcore.ConnectionPool(
+                    ssl_context=self._ssl_context,
+                    max_connections=_MAX_CONNECTIONS,
+                    keepalive_expiry=_KEEPALIVE_EXPIRY,
+                    network_backend=self._network,
+                )
+            self._in_flight += 1
+            return pool
+
+    def _give_back(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _extensions(self, timeout: float | None) -> dict[str, object]:
         seconds = self._timeout if timeout is None else timeout
@@ -148,17 +175,21 @@ class SyncHTTP:
         limit = self._limits.max_http_body_size
         # A POST always says its length, even when empty (room/chat posts nothing, SPEC.md §10).
         content = request.body if request.body or request.method != "GET" else None
-        with (
-            map_errors(what),
-            self._pool.stream(
-                request.method,
-                request.url,
-                headers=list(request.headers),
-                content=content,
-                extensions=self._extensions(timeout),
-            ) as response,
-        ):
-            body = self._read_body(response, what, limit)
+        pool = self._take_pool()
+        try:
+            with (
+                map_errors(what),
+                pool.stream(
+                    request.method,
+                    request.url,
+                    headers=list(request.headers),
+                    content=content,
+                    extensions=self._extensions(timeout),
+                ) as response,
+            ):
+                body = self._read_body(response, what, limit)
+        finally:
+            self._give_back()
         headers = _headers(response.headers)
         encoding = http.Response(response.status, headers).header("content-encoding") or ""
         body = _decode_content(body, encoding, limit=limit, what=what)
@@ -200,14 +231,27 @@ class SyncHTTP:
             ("Sec-WebSocket-Key", key.decode("ascii")),
             ("Sec-WebSocket-Version", "13"),
         )
-        stack = ExitStack()
+        # A connection of its own, not one of the pool's: the socket keeps its stream for as long as
+        # it is open, and the pool can then be let go of (close_idle) without closing the socket.
+        connection: httpcore.HTTPConnection | None = None
         try:
             with map_errors(what):
-                response = stack.enter_context(
-                    self._pool.stream(
-                        "GET", url, headers=[*headers, *upgrade], extensions=self._extensions(timeout)
-                    )
+                target = httpcore.URL(url)
+                default_port = _DEFAULT_PORTS.get(target.scheme)
+                if default_port is None:
+                    raise httpcore.UnsupportedProtocol(f"unsupported URL scheme {target.scheme!r}")
+                # What the pool's request() would add (httpcore's include_request_headers): a
+                # connection's own handle_request sends the headers as they are.
+                sent = [*headers, *upgrade]
+                if not any(name.lower() == "host" for name, _ in sent):
+                    port = target.port
+                    host = target.host if port in (None, default_port) else b"%b:%d" % (target.host, port)
+                    sent.insert(0, ("Host", host.decode("ascii")))
+                request = httpcore.Request("GET", target, headers=sent, extensions=self._extensions(timeout))
+                connection = httpcore.HTTPConnection(
+                    target.origin, ssl_context=self._ssl_context, network_backend=self._network
                 )
+                response = connection.handle_request(request)
             answer = http.Response(response.status, _headers(response.headers))
             if response.status != 101:
                 with map_errors(what):
@@ -221,18 +265,32 @@ class SyncHTTP:
             if not isinstance(stream, httpcore.NetworkStream):  # pragma: no cover  # httpcore's contract
                 raise TypeError(f"httpcore gave no network stream for the upgrade: {type(stream).__name__}")
         except BaseException:
-            stack.close()
+            if connection is not None:
+                with SyncBackend.cleanup_scope(self._timeout):
+                    connection.close()
             raise
         _log.debug("%s opened (ping-interval %.1f s)", what, info.ping_interval)
         socket = SyncWebSocket(
             stream,
-            stack,
             interrupt=interrupt,
             max_message_size=self._limits.max_frame_size,
             what=describe_url(url),
         )
         return socket, info
 
+    def close_idle(self) -> None:
+        """Close the pool and its keep-alive connections, unless a request is using it; the next
+        request makes a new one. Called once the WebSocket is open (module docstring)."""
+        with self._lock:
+            pool = self._pool
+            if pool is None or self._in_flight:
+                return
+            self._pool = None
+        pool.close()
+
     def close(self) -> None:
-        """Close every connection of the pool."""
-        self._pool.close()
+        """Close every connection of the pool (an open WebSocket is closed by its owner)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

@@ -13,23 +13,26 @@ read's deadline or the write's timeout, on the anyio stream under httpcore's
 (``SyncBackend.streaming_io``); reads in the blocking flavour wait at most
 ``SyncBackend.wait_slice`` at a time to look at the interrupt's flag. A read takes all the bytes
 available (up to 64 KiB), and wsproto parses every frame in them before the next read.
+
+The socket drives wsproto's ``FrameProtocol`` itself, with the few state rules of wsproto's
+``Connection`` (open, local or remote closing, closed) written out here: ``Connection`` adds an event
+deque (~0.8 KiB, for the one close it makes up when the TCP stream ends) to every idle room.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
-from wsproto.connection import Connection, ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+from wsproto.connection import ConnectionState
+from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode, ParseFailed
+from wsproto.utilities import LocalProtocolError
 
 from webcast_proto import ReadTimeout, RemoteProtocolError, WebcastError
 from webcast_transports._backend import Interrupted, SyncBackend, clock
 from webcast_transports._errors import map_errors
 
 if TYPE_CHECKING:
-    from contextlib import ExitStack
-
     import httpcore
 
     from webcast_transports._backend import SyncInterrupt
@@ -60,8 +63,7 @@ class SyncWebSocket:
     """A client WebSocket on an upgraded stream.
 
     Args:
-        stream: the network stream the 101 answer handed over.
-        exit_stack: closes the HTTP response (and so the stream) when the socket is done.
+        stream: the network stream the 101 answer handed over; the socket owns it, and closes it.
         interrupt: stops reads and writes (:meth:`SyncInterrupt.guard`).
         max_message_size: the largest message accepted, in bytes.
         what: the socket's name in messages (``host:port/path``).
@@ -70,19 +72,18 @@ class SyncWebSocket:
     def __init__(
         self,
         stream: httpcore.NetworkStream,
-        exit_stack: ExitStack,
         *,
         interrupt: SyncInterrupt,
         max_message_size: int,
         what: str,
     ) -> None:
         self._stream = SyncBackend.streaming_io(stream)
-        self._exit_stack = exit_stack
         self._interrupt = interrupt
         self._max = max_message_size
-        self._what = what
-        self._description = f"WebSocket {what}"  # made once: map_errors takes it on every call
-        self._ws = Connection(ConnectionType.CLIENT)
+        self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
+        self._proto = FrameProtocol(client=True, extensions=[])
+        self._state = ConnectionState.OPEN
+        self._lost = False  # the TCP stream ended without a close frame: a 1006 close (RFC 6455 §7.1.5)
         self._buffer = bytearray()
         self._closed: WebSocketClosed | None = None
         self._released = False
@@ -100,12 +101,13 @@ class SyncWebSocket:
             TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
             Interrupted: ``disconnect()`` was asked for during the write.
         """
-        if not messages or self._ws.state is not ConnectionState.OPEN:
+        if not messages or self._state is not ConnectionState.OPEN:
             return
+        data: bytes | bytearray
         if len(messages) == 1:
-            data = self._ws.send(BytesMessage(data=messages[0]))
+            data = self._proto.send_data(messages[0], True)
         else:
-            data = b"".join(self._ws.send(BytesMessage(data=message)) for message in messages)
+            data = b"".join(self._proto.send_data(message, True) for message in messages)
         self._write(data, timeout)
 
     def receive(self, timeout: float | None) -> bytes | WebSocketClosed | None:
@@ -134,48 +136,81 @@ class SyncWebSocket:
             try:
                 # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
                 # flavour's socket applies ``wait`` itself.
-                with self._interrupt.guard(wait) as guard, map_errors(self._description):
+                with self._interrupt.guard(wait) as guard, map_errors(self._what):
                     data = stream.read(_READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
                 continue
             if guard.timed_out:  # the async flavour's deadline: the loop returns None
                 continue
-            self._ws.receive_data(data or None)  # b"" is the end of the TCP stream
+            self._receive_data(data)
+
+    def _receive_data(self, data: bytes) -> None:
+        """Feed what was read (``b""``: the end of the TCP stream), as ``Connection.receive_data``."""
+        if not data:
+            self._lost = True
+            self._state = ConnectionState.CLOSED
+        elif self._state is ConnectionState.OPEN or self._state is ConnectionState.LOCAL_CLOSING:
+            self._proto.receive_bytes(data)
+        elif self._state is ConnectionState.CLOSED:
+            raise LocalProtocolError("Connection already closed.")
+
+    def _remote_close(self) -> None:
+        """A close frame came: the closing handshake's state, as ``Connection`` keeps it."""
+        if self._state is ConnectionState.LOCAL_CLOSING:
+            self._state = ConnectionState.CLOSED
+        else:
+            self._state = ConnectionState.REMOTE_CLOSING
 
     def _next_message(self) -> bytes | WebSocketClosed | None:
-        """The next whole message or close among the events wsproto has parsed, if any."""
+        """The next whole message or close among the frames wsproto has parsed, if any."""
         if self._closed is not None:
             return self._closed
-        for event in self._ws.events():
-            if isinstance(event, Message):
-                chunk = event.data.encode() if isinstance(event, TextMessage) else bytes(event.data)
+        if self._lost:
+            self._closed = WebSocketClosed(int(CloseReason.ABNORMAL_CLOSURE))
+            return self._closed
+        try:
+            return self._next_frames()
+        except ParseFailed as exc:  # the server broke the framing: a close with its code, unanswered
+            self._closed = WebSocketClosed(int(exc.code), str(exc))
+            return self._closed
+
+    def _next_frames(self) -> bytes | WebSocketClosed | None:
+        for frame in self._proto.received_frames():
+            opcode = frame.opcode
+            if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
+                payload = cast("bytes | bytearray | str", frame.payload)
+                chunk = payload.encode() if isinstance(payload, str) else bytes(payload)
                 if len(self._buffer) + len(chunk) > self._max:
                     size = len(self._buffer) + len(chunk)
                     self._buffer.clear()
                     self._close_quietly(CLOSE_TOO_BIG, "message too big", timeout=None, guarded=True)
                     raise RemoteProtocolError(
-                        f"WebSocket {self._what}: a message of over {size} bytes exceeds "
+                        f"{self._what}: a message of over {size} bytes exceeds "
                         f"Limits.max_frame_size ({self._max})"
                     )
                 self._buffer += chunk
-                if event.message_finished:
+                if frame.message_finished:
                     message = bytes(self._buffer)
                     self._buffer.clear()
                     return message
-            elif isinstance(event, Ping):
-                self._write(self._ws.send(event.response()), None)
-            elif isinstance(event, CloseConnection):
-                if self._ws.state is ConnectionState.REMOTE_CLOSING:
-                    self._write(self._ws.send(event.response()), None)
-                self._closed = WebSocketClosed(int(event.code), event.reason or "")
+            elif opcode is Opcode.PING:
+                if self._state is ConnectionState.OPEN:
+                    self._write(self._proto.pong(cast("bytes", frame.payload)), None)
+            elif opcode is Opcode.CLOSE:
+                code, reason = cast("tuple[int, str]", frame.payload)
+                self._remote_close()
+                if self._state is ConnectionState.REMOTE_CLOSING:  # answered, as RFC 6455 asks
+                    self._state = ConnectionState.CLOSED
+                    self._write(self._proto.close(code, reason), None)
+                self._closed = WebSocketClosed(int(code), reason or "")
                 return self._closed
         return None
 
-    def _state(self) -> ConnectionState:
-        return self._ws.state  # read afresh: events change it
+    def _current_state(self) -> ConnectionState:
+        return self._state  # read afresh: frames change it
 
-    def _write(self, data: bytes, timeout: float | None, *, guarded: bool = True) -> None:
+    def _write(self, data: bytes | bytearray, timeout: float | None, *, guarded: bool = True) -> None:
         """Write ``data`` within ``timeout`` seconds; ``disconnect()`` stops it unless not ``guarded``
         (closing, which runs in its own bounded scope and must not be stopped).
 
@@ -183,20 +218,21 @@ class SyncWebSocket:
             TransportError, ReadTimeout: the write failed or took longer than ``timeout``.
             Interrupted: ``disconnect()`` was asked for during the write.
         """
+        data = bytes(data)
         if not guarded:
-            with map_errors(self._description):
+            with map_errors(self._what):
                 self._stream.write(data, timeout)
             return
-        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._description):
+        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._what):
             self._stream.write(data, timeout)
         if guard.timed_out:
-            raise ReadTimeout(f"{self._description}: timed out writing (over {timeout} s)")
+            raise ReadTimeout(f"{self._what}: timed out writing (over {timeout} s)")
 
     def _close_quietly(self, code: int, reason: str, *, timeout: float | None, guarded: bool) -> None:
-        if self._ws.state is ConnectionState.OPEN:
+        if self._state is ConnectionState.OPEN:
+            self._state = ConnectionState.LOCAL_CLOSING
             try:
-                data = self._ws.send(CloseConnection(code=code, reason=reason))
-                self._write(data, timeout, guarded=guarded)
+                self._write(self._proto.close(code, reason), timeout, guarded=guarded)
             except WebcastError:  # the socket is being given up anyway; its failure changes nothing
                 return
 
@@ -206,23 +242,27 @@ class SyncWebSocket:
         if self._released:
             return
         try:
-            if self._ws.state is ConnectionState.OPEN:
+            if self._state is ConnectionState.OPEN:
                 self._close_quietly(code, reason, timeout=timeout, guarded=False)
                 deadline = clock() + timeout
-                while self._state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
+                while self._current_state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
                     wait = max(deadline - clock(), 0.0)
                     try:
                         # The guard bounds the read by ``wait`` (the async stream may ignore its
                         # timeout); a stop already asked for does not cut the close short.
-                        with self._interrupt.guard(wait, check=False) as guard, map_errors(self._description):
+                        with self._interrupt.guard(wait, check=False) as guard, map_errors(self._what):
                             data = self._stream.read(_READ_SIZE, wait)
                     except (WebcastError, Interrupted):  # a lost or slow server, or a second stop:
                         break  # the close is done from our side
                     if guard.timed_out:
                         break
-                    self._ws.receive_data(data or None)
-                    for _ in self._ws.events():
+                    self._receive_data(data)
+                    try:
+                        for frame in self._proto.received_frames():
+                            if frame.opcode is Opcode.CLOSE:
+                                self._remote_close()
+                    except ParseFailed:  # garbage instead of the answer: waited out, as for silence
                         pass
         finally:
             self._released = True
-            self._exit_stack.close()
+            self._stream.close()

@@ -34,7 +34,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import random
 from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, overload
 
 from webcast_proto import (
@@ -70,6 +69,7 @@ from webcast_transports._options import (
     DEFAULT_WEBSOCKET_TIMEOUT,
     ClientState,
     CookieJar,
+    Draws,
     ReconnectPolicy,
     parse_proxy,
 )
@@ -197,6 +197,53 @@ class SyncTikTokLiveClient:
         TypeError: an option of the wrong type.
     """
 
+    # Slots: a process may hold thousands of clients, and an instance dict of ~40 attributes is
+    # ~1.5 KiB of each. ``__dict__`` (made only when used) and ``__weakref__`` keep what a plain
+    # class allows: an application's own attributes on its client, weak references to it.
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_authenticate_websocket",
+        "_client_params",
+        "_connection",
+        "_cookies",
+        "_done",
+        "_driver_worker",
+        "_driving",
+        "_enable_extended_gift_info",
+        "_enable_websocket_upgrade",
+        "_endpoints",
+        "_fetch_room_info_on_connect",
+        "_gifts_by_id",
+        "_handlers",
+        "_heartbeat_interval",
+        "_http",
+        "_interrupt",
+        "_limits",
+        "_liveness_timeout",
+        "_methods_by_name",
+        "_own_registry",
+        "_process_initial_data",
+        "_proxy",
+        "_reconnect",
+        "_registry",
+        "_request_polling_interval_ms",
+        "_rng",
+        "_room_id",
+        "_room_id_routes",
+        "_runner",
+        "_session_id",
+        "_signer",
+        "_ssl_context",
+        "_state",
+        "_subscribers",
+        "_timeout",
+        "_unique_id",
+        "_websocket_headers",
+        "_websocket_timeout",
+        "_wire_tap",
+    )
+
     def __init__(
         self,
         unique_id: str | None = None,
@@ -244,7 +291,7 @@ class SyncTikTokLiveClient:
         if wire_tap is not None and not callable(wire_tap):
             raise TypeError(f"wire_tap must be callable, got {type(wire_tap).__name__}")
         self._wire_tap = wire_tap
-        self._rng = random.Random(seed)
+        self._rng = Draws(seed)
         self._unique_id = "" if unique_id is None else http.normalize_unique_id(unique_id)
         self._room_id = room_id
         self._process_initial_data = process_initial_data
@@ -272,6 +319,7 @@ class SyncTikTokLiveClient:
         self._authenticate_websocket = authenticate_websocket
         self._limits = limits
         self._registry = default_registry() if registry is None else registry
+        self._own_registry = registry is None  # then never changed: its methods' events are known
         routes = tuple(http.DEFAULT_ROOM_ID_ROUTES if room_id_routes is None else room_id_routes)
         if room_id_routes is None and isinstance(self._signer, EulerSigner):
             routes = (*routes, EulerRoomIdRoute(self._signer))  # [C2]'s last resort (SPEC.md §2.2)
@@ -283,7 +331,7 @@ class SyncTikTokLiveClient:
         self._subscribers: list[SyncChannel[Event]] = []
         self._cookies = CookieJar()
         self._gifts_by_id: dict[int, GiftInfo] = {}
-        self._methods_by_name: dict[str, type[Event]] | None = None
+        self._methods_by_name: Mapping[str, type[Event]] | None = None
         self._connection: ClientConnection | None = None  # while driving: to update wanted methods
         self._state = ClientState(unique_id=self._unique_id, room_id=room_id)
         self._runner: SyncRunner | None = None
@@ -568,7 +616,11 @@ class SyncTikTokLiveClient:
         if self._subscribers:
             return None  # an events() reader wants everything
         if self._methods_by_name is None:
-            self._methods_by_name = _names.event_types_by_method(self._registry)
+            self._methods_by_name = (
+                _names.default_event_types_by_method()
+                if self._own_registry
+                else _names.event_types_by_method(self._registry)
+            )
         listened = {name for name, handlers in self._handlers.items() if handlers}
         return _names.wanted_methods(listened, self._methods_by_name)
 
