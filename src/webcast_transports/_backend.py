@@ -22,10 +22,12 @@ Nothing here is global: every client owns its instances (STYLE.md §15).
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import inspect
 import math
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
@@ -105,8 +107,10 @@ class AsyncBackend:
 
         httpcore wraps every read and write in a ``fail_after`` scope (even without a timeout) and
         its own exception mapping, ~10 µs a call; in the streaming phase the WebSocket bounds its
-        waits with the interrupt's scope instead (:meth:`AsyncInterrupt.guard`), one per wait. The
-        bytes of the 101 answer's read that follow its headers come first.
+        waits with the interrupt's scope instead (:meth:`AsyncInterrupt.guard`), one per wait. On
+        asyncio, a plain TCP socket's transport is then read by a protocol of our own instead of
+        anyio's (:class:`_AsyncioProtocolStream`). The bytes of the 101 answer's read that follow its
+        headers come first.
         """
         leading: object = b""
         inner: object = stream
@@ -121,6 +125,11 @@ class AsyncBackend:
             or not callable(getattr(anyio_stream, "send", None))
         ):
             return stream
+        # asyncio: a protocol of our own on the socket's transport (_AsyncioProtocolStream); trio, a
+        # TLS stream, or anything unexpected on asyncio: anyio's stream.
+        ours = _AsyncioProtocolStream.take_over(anyio_stream, leading)
+        if ours is not None:
+            return ours
         return _AnyIODirectStream(anyio_stream, leading, stream)  # type: ignore[arg-type]
 
     @staticmethod
@@ -185,6 +194,232 @@ class _AnyIODirectStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> object:
         return self._outer.get_extra_info(info)
+
+
+# How many bytes the asyncio protocol stream holds before it stops reading the socket (TCP then slows
+# the server down); a read that takes the buffer back under it reads again. Four of the WebSocket's
+# 64 KiB reads: a busy room's burst fits, a stalled consumer cannot make it grow without bound.
+_PROTOCOL_READ_LIMIT: Final = 256 * 1024
+# How long closing waits for the event loop to report the aborted connection lost (its next pass).
+_PROTOCOL_CLOSE_WAIT: Final = 1.0
+# httpcore's names for extra information (its AnyIOStream), as asyncio's transports call them.
+_TRANSPORT_INFO: Final = {"client_addr": "sockname", "server_addr": "peername"}
+
+
+class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
+    """The upgraded socket read and written as an asyncio protocol of our own: the asyncio flavour's
+    streaming phase (issue 8: CPU per frame, memory per idle room).
+
+    anyio's asyncio ``SocketStream`` resumes and pauses the transport's reading around every
+    ``receive`` (two ``epoll_ctl`` system calls), waits on an ``asyncio.Event``, and passes the loop
+    once more in every ``send``; its protocol holds a deque and two events (~2.3 KiB a socket). Here
+    reading stays on (paused only past :data:`_PROTOCOL_READ_LIMIT` buffered bytes), a read returns
+    what is buffered at once, and a future is made only when a read has to wait, or a write to drain
+    (``pause_writing``: anyio set the write buffer's limit to 0, so any unsent byte pauses it).
+
+    It is made by :meth:`take_over`, from anyio's stream, whose transport it keeps and whose buffered
+    bytes it takes; anyio's stream and protocol are then let go of. One reader and one writer at a
+    time (the WebSocket's way). ``timeout`` is ignored: the caller bounds the call
+    (:meth:`AsyncInterrupt.guard`); cancelling a wait drops its future. Failures are anyio's, as its
+    stream raised them (``BrokenResourceError`` from the OS error, ``ClosedResourceError`` once
+    closed), so :func:`~webcast_transports._errors.map_errors` reports them as before; the end of the
+    stream is ``b""``.
+    """
+
+    __slots__ = (
+        "_buffer",
+        "_closed",
+        "_drain_waiter",
+        "_eof",
+        "_error",
+        "_loop",
+        "_lost",
+        "_lost_waiter",
+        "_read_paused",
+        "_read_waiter",
+        "_transport",
+        "_write_paused",
+    )
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop, leading: bytes) -> None:
+        self._transport = transport
+        self._loop = loop
+        # What was received and not read yet: one ``bytes`` as it came (no copy) unless more came
+        # before the next read, then a bytearray they are appended to.
+        self._buffer: bytes | bytearray = leading
+        self._eof = False  # the server ended its side (the transport stays open, as anyio keeps it)
+        self._lost = False  # connection_lost came: nothing more to read or write
+        self._error: Exception | None = None  # why, if it was an error
+        self._closed = False  # aclose() was called
+        self._read_paused = False
+        self._write_paused = False
+        self._read_waiter: asyncio.Future[None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._lost_waiter: asyncio.Future[None] | None = None
+
+    @classmethod
+    def take_over(cls, anyio_stream: object, leading: bytes) -> _AsyncioProtocolStream | None:
+        """Put a new protocol stream on the transport of ``anyio_stream``, with ``leading`` and
+        anything anyio's protocol has buffered as its first bytes; ``None`` (nothing changed) unless
+        ``anyio_stream`` is anyio's asyncio ``SocketStream``, open, idle, and as this code knows it.
+
+        anyio's attributes are private: each is looked at before it is used, so that a release that
+        changes them costs the fast path (the caller falls back on anyio's stream), never a failure.
+        """
+        # Loaded only when anyio runs on asyncio: under trio (or before any asyncio use) it is absent.
+        module = sys.modules.get("anyio._backends._asyncio")
+        if module is None or type(anyio_stream) is not getattr(module, "SocketStream", None):
+            return None
+        transport = getattr(anyio_stream, "_transport", None)
+        protocol = getattr(anyio_stream, "_protocol", None)
+        queue = getattr(protocol, "read_queue", None)
+        write_event = getattr(protocol, "write_event", None)
+        if (
+            type(protocol) is not getattr(module, "StreamProtocol", None)
+            or not all(
+                callable(getattr(transport, name, None))
+                for name in ("get_protocol", "set_protocol", "is_closing", "is_reading", "resume_reading")
+            )
+            or transport.get_protocol() is not protocol  # type: ignore[union-attr]
+            or transport.is_closing()  # type: ignore[union-attr]
+            or getattr(anyio_stream, "_closed", True)
+            or getattr(protocol, "exception", True) is not None
+            or getattr(protocol, "is_at_eof", True)  # a half-closed stream: anyio reads its end
+            or not isinstance(write_event, asyncio.Event)
+            or not write_event.is_set()  # a write waits for the buffer to drain: anyio's to finish
+            or not isinstance(queue, collections.deque)
+            or not all(type(chunk) is bytes for chunk in queue)
+        ):
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover  # an asyncio stream outside its loop
+            return None
+        ours = cls(transport, loop, b"".join((leading, *queue)))  # type: ignore[arg-type]
+        queue.clear()
+        transport.set_protocol(ours)  # type: ignore[union-attr]
+        if len(ours._buffer) > _PROTOCOL_READ_LIMIT:  # pragma: no cover  # a 101 with 256 KiB after it
+            ours._read_paused = True
+        elif not transport.is_reading():  # type: ignore[union-attr]  # anyio pauses between receives
+            transport.resume_reading()  # type: ignore[union-attr]
+        return ours
+
+    # asyncio.Protocol: called by the event loop.
+
+    def data_received(self, data: bytes) -> None:
+        if type(data) is not bytes:  # a proactor loop may hand over a bytearray it reuses
+            data = bytes(data)
+        buffer = self._buffer
+        if not buffer:
+            self._buffer = buffer = data
+        elif type(buffer) is bytearray:
+            buffer += data
+        else:
+            self._buffer = buffer = bytearray(buffer) + data
+        if len(buffer) > _PROTOCOL_READ_LIMIT and not self._read_paused:
+            self._read_paused = True
+            self._transport.pause_reading()
+        self._wake("_read_waiter")
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake("_read_waiter")
+        return True  # keep the transport: the WebSocket closes it (anyio's choice too)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._error = exc
+        self._wake("_read_waiter")
+        self._wake("_drain_waiter")
+        self._wake("_lost_waiter")
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake("_drain_waiter")
+
+    def _wake(self, name: str) -> None:
+        """Wake the task waiting on the future in slot ``name``, if one waits (the task unsets it)."""
+        waiter: asyncio.Future[None] | None = getattr(self, name)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # httpcore.AsyncNetworkStream: called by the WebSocket.
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        while not self._buffer:
+            if self._lost or self._eof or self._closed:
+                self._raise_if_broken()
+                return b""
+            waiter = self._read_waiter = self._loop.create_future()
+            try:
+                await waiter
+            finally:  # woken, or cancelled (the future with it): no future is left behind
+                self._read_waiter = None
+        buffer = self._buffer
+        if len(buffer) <= max_bytes:
+            self._buffer = b""
+            data = buffer if type(buffer) is bytes else bytes(buffer)
+        else:
+            data = bytes(buffer[:max_bytes])
+            self._buffer = buffer[max_bytes:]
+        if self._read_paused and len(self._buffer) <= _PROTOCOL_READ_LIMIT:
+            self._read_paused = False
+            if not self._lost:
+                self._transport.resume_reading()
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        if self._lost or self._closed or self._transport.is_closing():
+            self._raise_if_broken(always=True)
+        self._transport.write(buffer)
+        if self._write_paused:  # not all of it went: wait until the kernel takes the rest
+            waiter = self._drain_waiter = self._loop.create_future()
+            try:
+                await waiter
+            finally:
+                self._drain_waiter = None
+            if self._write_paused:  # woken by connection_lost: the rest never went
+                self._raise_if_broken(always=True)
+
+    async def aclose(self) -> None:
+        """Close the connection at once (unsent bytes are dropped, as anyio's ``aclose`` does) and
+        wait, at most :data:`_PROTOCOL_CLOSE_WAIT` seconds, for the loop to close the socket."""
+        if not self._closed:
+            self._closed = True
+            self._transport.abort()
+        if self._lost:
+            return
+        waiter = self._lost_waiter = self._loop.create_future()
+        try:
+            with anyio.move_on_after(_PROTOCOL_CLOSE_WAIT):
+                await waiter
+        finally:
+            self._lost_waiter = None
+
+    def get_extra_info(self, info: str) -> object:
+        if info == "is_readable":  # httpcore's meaning: data, or the end, is there to read
+            return bool(self._buffer) or self._eof or self._lost
+        return self._transport.get_extra_info(_TRANSPORT_INFO.get(info, info))
+
+    def _raise_if_broken(self, *, always: bool = False) -> None:
+        """Raise what anyio's stream raised in this state; with ``always``, raise even for a stream
+        that merely ended (a write then cannot go out).
+
+        Raises:
+            anyio.ClosedResourceError: :meth:`aclose` was called.
+            anyio.BrokenResourceError: the connection was lost (from its error, if any).
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._error is not None:
+            raise anyio.BrokenResourceError from self._error
+        if always:
+            raise anyio.BrokenResourceError
 
 
 class SyncBackend:

@@ -9,10 +9,11 @@ the core to judge (SPEC.md §4: every push frame is binary).
 
 The socket does its own waiting, the interrupt's way (``disconnect()`` stops it): in the async
 flavour each read or write is one cancel scope, :meth:`SyncInterrupt.guard`, which also carries the
-read's deadline or the write's timeout, on the anyio stream under httpcore's
-(``SyncBackend.streaming_io``); reads in the blocking flavour wait at most
-``SyncBackend.wait_slice`` at a time to look at the interrupt's flag. A read takes all the bytes
-available (up to 64 KiB), and wsproto parses every frame in them before the next read.
+read's deadline or the write's timeout, on the anyio stream under httpcore's, or on asyncio on the
+socket's transport through a protocol of our own (``SyncBackend.streaming_io``); reads in the
+blocking flavour wait at most ``SyncBackend.wait_slice`` at a time to look at the interrupt's
+flag. A read takes all the bytes available (up to 64 KiB), and wsproto parses every frame in them
+before the next read.
 
 The socket drives wsproto's ``FrameProtocol`` itself, with the few state rules of wsproto's
 ``Connection`` (open, local or remote closing, closed) written out here: ``Connection`` adds an event
