@@ -192,6 +192,9 @@ def test_a_write_waits_for_the_buffer_to_drain() -> None:
     payload = b"x" * (16 * 1024 * 1024)
 
     async def test(client: SocketStream, server: SocketStream) -> None:
+        # Small kernel buffers, so that the payload cannot all go at once on any machine.
+        client.extra(SocketAttribute.raw_socket).setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        server.extra(SocketAttribute.raw_socket).setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         ours = _take_over(client)
         async with anyio.create_task_group() as group:
             group.start_soon(ours.write, payload)
