@@ -33,6 +33,7 @@ import time
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
+import anyio.abc
 import anyio.lowlevel
 import httpcore
 
@@ -125,11 +126,13 @@ class AsyncBackend:
             or not callable(getattr(anyio_stream, "send", None))
         ):
             return stream
-        # asyncio: a protocol of our own on the socket's transport (_AsyncioProtocolStream); trio, a
-        # TLS stream, or anything unexpected on asyncio: anyio's stream.
+        # asyncio: a protocol of our own on the socket's transport (_AsyncioProtocolStream), under
+        # anyio's TLS for wss:// (TikTok's push server); trio, or anything unexpected on asyncio:
+        # anyio's stream.
         ours = _AsyncioProtocolStream.take_over(anyio_stream, leading)
         if ours is not None:
             return ours
+        _AsyncioProtocolStream.take_over_under_tls(anyio_stream)
         return _AnyIODirectStream(anyio_stream, leading, stream)  # type: ignore[arg-type]
 
     @staticmethod
@@ -304,6 +307,24 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             transport.resume_reading()  # type: ignore[union-attr]
         return ours
 
+    @classmethod
+    def take_over_under_tls(cls, anyio_stream: object) -> bool:
+        """When ``anyio_stream`` is anyio's ``TLSStream`` over its asyncio ``SocketStream``, read and
+        write the encrypted bytes through a protocol stream of ours instead (:meth:`take_over`), so
+        that ``wss://`` gets the same socket layer as ``ws://``. Whether it did.
+
+        The TLS stream keeps its own state and buffers (those of ``ssl.MemoryBIO``), so the bytes
+        already decrypted stay where they are; only its ``transport_stream`` is replaced.
+        """
+        module = sys.modules.get("anyio.streams.tls")
+        if module is None or type(anyio_stream) is not getattr(module, "TLSStream", None):
+            return False
+        ours = cls.take_over(getattr(anyio_stream, "transport_stream", None), b"")
+        if ours is None:
+            return False
+        anyio_stream.transport_stream = _ProtocolByteStream(ours)  # type: ignore[attr-defined]
+        return True
+
     # asyncio.Protocol: called by the event loop.
 
     def data_received(self, data: bytes) -> None:
@@ -420,6 +441,30 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             raise anyio.BrokenResourceError from self._error
         if always:
             raise anyio.BrokenResourceError
+
+
+
+class _ProtocolByteStream(anyio.abc.ByteStream):
+    """A protocol stream (:class:`_AsyncioProtocolStream`) as the anyio byte stream that anyio's
+    ``TLSStream`` reads and writes its encrypted bytes through."""
+
+    def __init__(self, stream: _AsyncioProtocolStream) -> None:
+        self._stream = stream
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        data = await self._stream.read(max_bytes)
+        if not data:
+            raise anyio.EndOfStream
+        return data
+
+    async def send(self, item: bytes) -> None:
+        await self._stream.write(item)
+
+    async def send_eof(self) -> None:
+        raise NotImplementedError("the push socket is never half-closed by the client")
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 class SyncBackend:

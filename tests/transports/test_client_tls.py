@@ -192,3 +192,47 @@ def test_https_and_wss_with_a_trusted_certificate(
     assert [c.comment for c in collector.of("chat")] == ["over TLS 🔒"]
     assert collector.of("websocketConnected")[0].url.startswith("wss://127.0.0.1:")
     assert len(server.recorder.of(WsOpened)) == 1
+
+
+def test_wss_on_asyncio_reads_the_socket_through_our_protocol(
+    flavour: Flavour,
+    serve: Serve,
+    collector: Collector,
+    terminate_tls: Callable[[int], TlsTerminator],
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over ``wss://`` (TikTok's push server), the asyncio client puts its own protocol stream under
+    anyio's TLS stream, as it does for ``ws://``; trio keeps anyio's socket stream, and the blocking
+    client its socket. The room's messages arrive either way."""
+    from webcast_transports import _backend
+
+    taken: list[bool] = []
+    original = _backend._AsyncioProtocolStream.take_over_under_tls
+
+    def spy(anyio_stream: object) -> bool:
+        done = original(anyio_stream)
+        taken.append(done)
+        if done:
+            assert type(anyio_stream.transport_stream).__name__ == "_ProtocolByteStream"  # type: ignore[attr-defined]
+        return done
+
+    monkeypatch.setattr(_backend._AsyncioProtocolStream, "take_over_under_tls", staticmethod(spy))
+    server = serve(Room("vera"))
+    terminator = terminate_tls(server.port)
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+
+    async def body() -> None:
+        endpoints = _tls_endpoints(terminator.port)
+        client = flavour.client(server, "vera", endpoints=endpoints, ssl_context=trusted)
+        collector.listen(client, "chat")
+        async with client:
+            await client.connect()
+            for text in ("one 🔒", "two 🔒"):
+                server.room("vera").push(fixtures.chat(text))
+            await wait_until(lambda: len(collector.of("chat")) == 2, what="the chats")
+            await client.disconnect()
+
+    flavour.run(body)
+    assert [c.comment for c in collector.of("chat")] == ["one 🔒", "two 🔒"]
+    assert taken == {"asyncio": [True], "trio": [False], "blocking": []}[flavour.name]
