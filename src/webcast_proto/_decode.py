@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from webcast_proto import codec
-from webcast_proto._dedup import convert_within
+from webcast_proto._dedup import converter_within
 from webcast_proto._errors import RemoteProtocolError
 from webcast_proto.config import DEFAULT_LIMITS
 from webcast_proto.convert import default_registry
@@ -27,7 +27,11 @@ __all__ = ["decode_fetch_response", "decode_push_frame", "events_from_fetch_resu
 
 
 def events_from_fetch_result(
-    result: pb.ProtoMessageFetchResult, *, registry: ConverterRegistry, limits: Limits = DEFAULT_LIMITS
+    result: pb.ProtoMessageFetchResult,
+    *,
+    registry: ConverterRegistry,
+    limits: Limits = DEFAULT_LIMITS,
+    body_size: int | None = None,
 ) -> list[Event]:
     """Convert every message of a fetch result, in order.
 
@@ -35,13 +39,15 @@ def events_from_fetch_result(
         result: a parsed fetch result (from the codec).
         registry: the converters to use.
         limits: ``max_message_size`` applies: a larger message is not parsed.
+        body_size: the fetch result's size, if known (``codec.fetch_result_with_size``): within
+            ``max_message_size``, no message is measured against it.
 
     Returns:
         One event per message: its converter's event, ``UnknownMessage`` for a method without
         converter, or ``ProtocolWarning`` for a payload that does not parse or is too large.
     """
-    max_size = limits.max_message_size
-    return [convert_within(registry, message, max_size) for message in result.messages]
+    convert = converter_within(registry, limits.max_message_size, body_size)
+    return [convert(message) for message in result.messages]
 
 
 def decode_push_frame(
@@ -66,16 +72,10 @@ def decode_push_frame(
     frame = codec.parse_push_frame(data, limits=limits)
     if frame.payload_type != codec.PAYLOAD_TYPE_MSG:
         return []
-    # codec.fetch_result_from_frame(), keeping the body's size: when the whole fetch result is within
-    # max_message_size, no message in it can pass the limit, and none needs measuring.
-    body = codec.frame_payload(frame, limits=limits)
-    result = codec._parse_fetch_result_body(body, limits)
-    if registry is None:
-        registry = default_registry()
-    if len(body) <= limits.max_message_size:
-        convert = registry.convert
-        return [convert(message) for message in result.messages]
-    return events_from_fetch_result(result, registry=registry, limits=limits)
+    result, size = codec.fetch_result_with_size(frame, limits=limits)
+    return events_from_fetch_result(
+        result, registry=default_registry() if registry is None else registry, limits=limits, body_size=size
+    )
 
 
 def decode_fetch_response(

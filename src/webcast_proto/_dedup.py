@@ -13,6 +13,7 @@ wanted methods, so the connection hands it a fetch result's messages and gets ev
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
@@ -21,13 +22,13 @@ from webcast_proto.config import DEFAULT_MAX_MESSAGE_SIZE
 from webcast_proto.events import ProtocolWarning, StreamEnd
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable
+    from collections.abc import Callable, Collection, Iterable
 
     from webcast_proto._pb import webcast_pb2 as pb
     from webcast_proto.convert import ConverterRegistry
     from webcast_proto.events import Event
 
-__all__ = ["CONTROL_METHOD", "MessageDeduplicator", "MessageSieve", "convert_within"]
+__all__ = ["CONTROL_METHOD", "MessageDeduplicator", "MessageSieve", "convert_within", "converter_within"]
 
 # The method whose messages can end the stream (SPEC.md §1.9, §8 "Stream end").
 CONTROL_METHOD: Final = "WebcastControlMessage"
@@ -48,6 +49,17 @@ def convert_within(registry: ConverterRegistry, message: pb.BaseProtoMessage, ma
             msg_id=message.msg_id or None,
         )
     return registry.convert(message)
+
+
+def converter_within(
+    registry: ConverterRegistry, max_size: int, body_size: int | None = None
+) -> Callable[[pb.BaseProtoMessage], Event]:
+    """What converts one message under ``max_size``: :func:`convert_within`, or ``registry.convert``
+    itself when the fetch result holding the messages is known to be no larger (``body_size``), so
+    that none of them can pass the limit and none needs measuring (``ByteSize()``, ~0.3 µs each)."""
+    if body_size is not None and body_size <= max_size:
+        return registry.convert
+    return functools.partial(convert_within, registry, max_size=max_size)
 
 
 class MessageDeduplicator:
@@ -165,15 +177,15 @@ class MessageSieve:
         Returns:
             Whether the stream ended: the last event appended is a ``StreamEnd``.
         """
-        wanted, registry, max_size = self._wanted, self._registry, self._max_message_size
-        convert = registry.convert if body_size is not None and body_size <= max_size else None
+        wanted = self._wanted
+        convert = converter_within(self._registry, self._max_message_size, body_size)
         is_new, append = self._dedup.add, events.append
         for message in messages:
             if wanted is not None and message.method not in wanted:
                 continue
             if not is_new(message.msg_id):
                 continue
-            event = convert_within(registry, message, max_size) if convert is None else convert(message)
+            event = convert(message)
             append(event)
             if isinstance(event, StreamEnd):
                 return True

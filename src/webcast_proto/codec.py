@@ -56,6 +56,7 @@ __all__ = [
     "encode_message_frame",
     "encode_push_frame",
     "fetch_result_from_frame",
+    "fetch_result_with_size",
     "frame_headers",
     "frame_payload",
     "gunzip",
@@ -340,7 +341,22 @@ def fetch_result_from_frame(
     Raises:
         RemoteProtocolError: as in :func:`frame_payload` and :func:`parse_fetch_result`.
     """
-    return _parse_fetch_result_body(frame_payload(frame, limits=limits), limits)
+    return fetch_result_with_size(frame, limits=limits)[0]
+
+
+def fetch_result_with_size(
+    frame: pb.WebcastPushFrame, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[pb.ProtoMessageFetchResult, int]:
+    """:func:`fetch_result_from_frame`, with the size of the (decompressed) fetch result.
+
+    No message of the result can be larger than the result: a caller that knows the size can skip
+    measuring each message against ``Limits.max_message_size``.
+
+    Raises:
+        RemoteProtocolError: as in :func:`fetch_result_from_frame`.
+    """
+    body = frame_payload(frame, limits=limits)
+    return _parse_fetch_result_body(body, limits), len(body)
 
 
 def parse_heartbeat(payload: bytes) -> pb.HeartBeatMessage:

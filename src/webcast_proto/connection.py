@@ -595,9 +595,7 @@ class ClientConnection:
         return events
 
     def _on_msg_frame(self, frame: pb.WebcastPushFrame) -> tuple[list[bytes], list[Event]]:
-        # codec.fetch_result_from_frame(), keeping the body's size for the sieve.
-        body = codec.frame_payload(frame, limits=self._limits)
-        result = codec._parse_fetch_result_body(body, self._limits)
+        result, size = codec.fetch_result_with_size(frame, limits=self._limits)
         # SPEC.md §4.2: current peers use the fetch result's fields; the frame headers say the same
         # and stand in when the result leaves them empty (read only then: most frames never need them).
         internal_ext, cursor = result.internal_ext, result.cursor
@@ -616,7 +614,7 @@ class ClientConnection:
         self._outbox.check_room(outbound)  # before anything is consumed, so a refusal loses nothing
         self._remember_position(cursor, internal_ext)
         events: list[Event] = []
-        self._sieve.sift(result.messages, events, body_size=len(body))
+        self._sieve.sift(result.messages, events, body_size=size)
         return outbound, events
 
     def _on_quiet_frame(self, frame: pb.WebcastPushFrame) -> tuple[list[bytes], list[Event]]:
