@@ -109,9 +109,9 @@ class AsyncBackend:
         httpcore wraps every read and write in a ``fail_after`` scope (even without a timeout) and
         its own exception mapping, ~10 µs a call; in the streaming phase the WebSocket bounds its
         waits with the interrupt's scope instead (:meth:`AsyncInterrupt.guard`), one per wait. On
-        asyncio, a plain TCP socket's transport is then read by a protocol of our own instead of
-        anyio's (:class:`_AsyncioProtocolStream`). The bytes of the 101 answer's read that follow its
-        headers come first.
+        asyncio, the socket's transport is then read by a protocol of our own instead of anyio's
+        socket stream (:class:`_AsyncioProtocolStream`), directly for ``ws://`` and under anyio's TLS
+        stream for ``wss://``. The bytes of the 101 answer's read that follow its headers come first.
         """
         leading: object = b""
         inner: object = stream
