@@ -41,6 +41,13 @@ PUBLIC_EVENTS = sorted(
 )
 
 
+def test_the_converters_private_mirror_classes_are_not_event_classes() -> None:
+    """The builders' mirrors (``events._builder``) subclass the event bases but are no events."""
+    names = {cls.__name__ for cls in event_classes()}
+    assert {"Chat", "Gift", "Member", "Like"} <= names
+    assert not [name for name in names if name.startswith("_")]
+
+
 @pytest.mark.parametrize("cls", PUBLIC_EVENTS, ids=lambda cls: cls.__name__)
 def test_the_event_table_names_every_field(cls: type[Event]) -> None:
     """Each event class has a row (by its ``.on()`` name, or its class name) listing each field of its own."""

@@ -77,7 +77,8 @@ def event_classes() -> tuple[type[Event], ...]:
         latest[(cls.__module__, cls.__qualname__)] = cls
     # The bases are left out after the merge: the unslotted first MessageEvent shares the slotted
     # one's name, so filtering before it would let the first one in under that name.
-    return tuple(cls for cls in latest.values() if cls not in _ABSTRACT)
+    # Private classes (the converters' builders' mirrors, webcast_proto.events._builder) are not events.
+    return tuple(cls for cls in latest.values() if cls not in _ABSTRACT and not cls.__name__.startswith("_"))
 
 
 def event_name(cls: type[Event]) -> str:
