@@ -7,7 +7,9 @@ member most common; gifts with streaks, viewer counts and social less often), cu
 1-40 messages, gzip'd as TikTok sends them. Each line of the table decodes the same frames:
 
 * ``floor: frame+gunzip+result`` — upb parses the push frame, zlib inflates the payload, upb parses
-  the fetch result. The least any client must do.
+  the fetch result. The least any client must do (with the standard library).
+* ``floor: …, zlib-ng inflate`` — the same with zlib-ng inflating (when it is installed: the ``fast``
+  and ``bench`` extras), ~0.5 µs/msg less.
 * ``floor: + typed payloads`` — also parses every message payload into its protobuf class.
 * ``webcast: decode_push_frame`` — the stateless helper: bytes → every event, fields derived.
 * ``webcast: connection, all`` — the real path: a streaming ``ClientConnection`` fed each frame
@@ -17,6 +19,9 @@ member most common; gifts with streaks, viewer counts and social less often), cu
 * ``webcast: connection, chat only`` — the same with ``wanted_methods={"WebcastChatMessage"}``, what
   the client asks for when only ``chat`` handlers are registered: other methods are dropped before
   their payload is parsed.
+* ``webcast, zlib-ng: …`` — when zlib-ng is installed, the webcast lines run twice: first with the
+  standard library's zlib (as the floor), then as installed with the ``fast`` extra, which
+  ``webcast_proto.codec`` picks up (``codec.INFLATER``).
 * ``TikTokLive 7.0.1`` — PyPI's TikTokLive, its own frame → event path without the network: betterproto
   parses the frame (``WebcastPushFrame().parse``), ``extract_webcast_response_message`` inflates and
   parses the fetch result, then ``TikTokLiveClient._parse_webcast_response`` makes its events (as its
@@ -28,8 +33,9 @@ member most common; gifts with streaks, viewer counts and social less often), cu
   frames, written to a temporary file; node and the package must be installed (``npm install
   --prefix DIR tiktok-live-connector@2.5.0``).
 
-Ratios: ``× floor`` is the time over the first floor line; ``× webcast`` is a peer's time over
-webcast's on the same work (connection, all events; chat only for chat only). Timing is the best of
+Ratios: ``× floor`` is the time over the first floor line (zlib); ``× floor, same inflater`` puts
+the zlib-ng lines over the zlib-ng floor; ``× webcast`` is a peer's time over webcast's on the same
+work (connection, all events; chat only for chat only; webcast with zlib). Timing is the best of
 ``--repeat`` runs (``--peer-repeat`` for the peers, which are much slower).
 """
 
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -55,8 +62,15 @@ from webcast_proto._pb import webcast_pb2 as pb
 from webcast_proto.connection import ClientConnection, UpgradeToWebSocket
 from webcast_proto.convert import default_registry
 
+zlib_ng: ModuleType | None
+try:
+    from zlib_ng import zlib_ng
+except ImportError:  # the `fast` or `bench` extra is not installed: zlib lines only
+    zlib_ng = None
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Callable, Collection, Iterator, Sequence
+    from types import ModuleType
 
     from google.protobuf.message import Message
 
@@ -107,14 +121,26 @@ def build_frames(n_frames: int, *, seed: int = 0, new_users: bool = False) -> tu
 # -- the floor --------------------------------------------------------------------------------
 
 
-def floor_result(frames: Sequence[bytes]) -> int:
-    """Bare upb parse of the frame, zlib inflate, upb parse of the fetch result."""
+def floor_result(frames: Sequence[bytes], lib: ModuleType = zlib) -> int:
+    """Bare upb parse of the frame, inflate (zlib, or ``lib``), upb parse of the fetch result."""
     count = 0
+    decompress = lib.decompress
     for data in frames:
         frame = pb.WebcastPushFrame.FromString(data)
-        result = pb.ProtoMessageFetchResult.FromString(zlib.decompress(frame.payload, 31))
+        result = pb.ProtoMessageFetchResult.FromString(decompress(frame.payload, 31))
         count += len(result.messages)
     return count
+
+
+@contextlib.contextmanager
+def inflating_with(lib: ModuleType) -> Iterator[None]:
+    """webcast_proto.codec inflating with ``lib`` (zlib or zlib-ng) for a while."""
+    saved = codec._INFLATE_LIB
+    codec._INFLATE_LIB = lib
+    try:
+        yield
+    finally:
+        codec._INFLATE_LIB = saved
 
 
 def floor_typed(frames: Sequence[bytes]) -> int:
@@ -323,16 +349,24 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: prepare(on)
 
     seconds: dict[str, float] = {}
-    rows: list[tuple[str, Callable[[], Callable[[], int]], int]] = [
-        ("floor: frame+gunzip+result", fixed(floor_result), ns.repeat),
-        ("floor: + typed payloads", fixed(floor_typed), ns.repeat),
-        ("webcast: decode_push_frame", fixed(webcast_stateless), ns.repeat),
-        ("webcast: connection, all", fresh(webcast_connection(None)), ns.repeat),
-        ("webcast: connection, all, new users", fresh(webcast_connection(None), new_user_frames), ns.repeat),
-        ("webcast: connection, chat only", fresh(webcast_connection({CHAT})), ns.repeat),
+    webcast_rows: list[tuple[str, Callable[[], Callable[[], int]]]] = [
+        ("decode_push_frame", fixed(webcast_stateless)),
+        ("connection, all", fresh(webcast_connection(None))),
+        ("connection, all, new users", fresh(webcast_connection(None), new_user_frames)),
+        ("connection, chat only", fresh(webcast_connection({CHAT}))),
     ]
-    for name, make_run, repeat in rows:
-        seconds[name] = best_of(make_run, repeat)
+    seconds["floor: frame+gunzip+result"] = best_of(fixed(floor_result), ns.repeat)
+    if zlib_ng is not None:
+        fast_floor = fixed(lambda f: floor_result(f, zlib_ng))
+        seconds["floor: frame+gunzip+result, zlib-ng inflate"] = best_of(fast_floor, ns.repeat)
+    seconds["floor: + typed payloads"] = best_of(fixed(floor_typed), ns.repeat)
+    with inflating_with(zlib):
+        for name, make_run in webcast_rows:
+            seconds[f"webcast: {name}"] = best_of(make_run, ns.repeat)
+    if zlib_ng is not None:
+        with inflating_with(zlib_ng):
+            for name, make_run in webcast_rows:
+                seconds[f"webcast, zlib-ng: {name}"] = best_of(make_run, ns.repeat)
     skipped: list[str] = []
     tl_version = package_version("TikTokLive")
     if not ns.no_peers:
@@ -349,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds["TikTok-Live-Connector 2.5.0: chat only"] = node["chat"]
 
     floor = seconds["floor: frame+gunzip+result"]
+    fast_floor_secs = seconds.get("floor: frame+gunzip+result, zlib-ng inflate")
     ours_all = seconds["webcast: connection, all"]
     ours_chat = seconds["webcast: connection, chat only"]
     out_rows = []
@@ -362,10 +397,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(frames) / secs:,.0f}",
                 f"{secs / n_messages * 1e6:.2f}",
                 f"{secs / floor:.2f}",
+                f"{secs / fast_floor_secs:.2f}" if fast_floor_secs and "zlib-ng" in name else "",
                 f"{secs / versus:.1f}" if versus else "",
             )
         )
-    header = ("path", "msgs/s", "frames/s", "µs/msg", "× floor", "× webcast")
+    header = ("path", "msgs/s", "frames/s", "µs/msg", "× floor", "× floor, same inflater", "× webcast")
     result = table(header, out_rows)
     print(result)
     for line in skipped:
@@ -373,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"{len(frames)} frames of 1-40 messages, {n_messages} messages, {size / 1024:.0f} KiB gzip'd; "
         f"best of {ns.repeat} (peers: {ns.peer_repeat}).",
+        f"zlib-ng {package_version('zlib-ng')} (the `fast` extra).",
         f"TikTokLive {tl_version} (betterproto2 {package_version('betterproto2')}); node {node_version()}.",
         *(f"skipped: {line}" for line in skipped),
     ]

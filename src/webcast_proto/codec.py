@@ -24,7 +24,7 @@ frames carry a fetch result (SPEC.md §4.1).
 from __future__ import annotations
 
 import zlib
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Final
 
 from google.protobuf.message import DecodeError
@@ -43,6 +43,7 @@ __all__ = [
     "HEADER_COMPRESS_TYPE",
     "HEADER_IM_CURSOR",
     "HEADER_IM_INTERNAL_EXT",
+    "INFLATER",
     "PAYLOAD_TYPE_ACK",
     "PAYLOAD_TYPE_CLOSE",
     "PAYLOAD_TYPE_ENTER_ROOM",
@@ -92,6 +93,18 @@ COMPRESS_TYPE_NONE: Final = "none"
 # zlib's wbits for "a gzip wrapper, 32 KiB window": it accepts the gzip format only, not raw deflate
 # or a zlib header, and checks the trailer's CRC-32 and length itself.
 _GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
+
+# Inflating is most of the least any client must do per frame (benchmarks/README.md). zlib-ng, when
+# installed (the ``fast`` extra), inflates exactly the streams zlib does, with zlib's API and error
+# messages, ~1.6x as fast; without it, the standard library's zlib.
+_INFLATE_LIB: ModuleType
+try:
+    from zlib_ng import zlib_ng as _INFLATE_LIB
+except ImportError:  # pragma: no cover  # the test environment has it; the tests force both
+    _INFLATE_LIB = zlib
+
+#: Which library inflates gzip payloads: ``"zlib-ng"`` (the ``fast`` extra installed) or ``"zlib"``.
+INFLATER: Final[str] = "zlib" if _INFLATE_LIB is zlib else "zlib-ng"
 
 # The WebSocket close code a server sends for a message it will not hold (RFC 6455 §7.4.1).
 _CLOSE_MESSAGE_TOO_BIG: Final = 1009
@@ -162,12 +175,13 @@ def gunzip(data: bytes, *, max_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE) -> byt
     """
     if max_size < 0:
         raise ValueError(f"max_size must be >= 0, got {max_size}")
-    inflater = zlib.decompressobj(_GZIP_WBITS)
+    lib = _INFLATE_LIB
+    inflater = lib.decompressobj(_GZIP_WBITS)
     try:
         # One extra byte tells "exactly max_size" from "more". Checking unconsumed_tail alone is not
         # enough: zlib may have taken all the input and still hold output it has not written.
-        out = inflater.decompress(data, max_size + 1)
-    except zlib.error as exc:
+        out: bytes = inflater.decompress(data, max_size + 1)
+    except lib.error as exc:
         raise RemoteProtocolError(f"corrupt gzip payload of {len(data)} bytes: {exc}") from exc
     if len(out) > max_size:
         raise RemoteProtocolError(

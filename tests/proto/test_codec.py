@@ -19,13 +19,16 @@ import contextlib
 import struct
 import tracemalloc
 import zlib
+from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 from google.protobuf.message import DecodeError
 from helpers import count_path  # noqa: F401  # a fixture
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from zlib_ng import zlib_ng
 
 from webcast_proto import RemoteProtocolError, codec
 from webcast_proto._pb import webcast_pb2 as pb
@@ -50,6 +53,9 @@ from webcast_proto.codec import (
     parse_push_frame,
 )
 from webcast_proto.config import DEFAULT_MAX_DECOMPRESSED_SIZE, Limits
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 MIB = 1024 * 1024
 ROOM_ID = 7448811992334045998  # the room of SPEC.md's examples
@@ -342,12 +348,40 @@ def test_encoders_refuse_numbers_past_int64() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# gunzip inflates with zlib-ng when it is installed (the `fast` extra), else with zlib: every test of
+# gunzip runs with both (the `inflate_lib` fixture, or `_each_inflate_lib` under hypothesis).
+INFLATE_LIBS = [pytest.param(zlib, id="zlib"), pytest.param(zlib_ng, id="zlib-ng")]
+
+
+@pytest.fixture(params=INFLATE_LIBS)
+def inflate_lib(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setattr(codec, "_INFLATE_LIB", request.param)
+    return request.param
+
+
+def _each_inflate_lib() -> Iterator[object]:
+    saved = codec._INFLATE_LIB
+    try:
+        for lib in (zlib, zlib_ng):
+            codec._INFLATE_LIB = lib
+            yield lib
+    finally:
+        codec._INFLATE_LIB = saved
+
+
+def test_zlib_ng_is_used_when_installed() -> None:
+    """The test environment has the `fast` extra: gunzip inflates with zlib-ng, and says so."""
+    assert codec.INFLATER == "zlib-ng"
+    assert codec._INFLATE_LIB is zlib_ng
+
+
 @given(data=st.binary(max_size=2048), level=st.integers(min_value=0, max_value=9))
 def test_gzip_round_trip(data: bytes, level: int) -> None:
     """gunzip(gzip_compress(x)) == x at every level, and the output is recognised as gzip."""
     compressed = gzip_compress(data, level=level)
     assert is_gzip(compressed)
-    assert gunzip(compressed) == data
+    for _ in _each_inflate_lib():
+        assert gunzip(compressed) == data
 
 
 def test_gzip_compress_is_deterministic() -> None:
@@ -372,6 +406,7 @@ def test_is_gzip_needs_the_three_magic_bytes() -> None:
     assert not is_gzip(b"")
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_allows_exactly_max_size() -> None:
     """Output of exactly max_size bytes is accepted; one byte more is refused naming limit and value."""
     compressed = gzip_compress(bytes(1000))
@@ -381,6 +416,7 @@ def test_gunzip_allows_exactly_max_size() -> None:
     assert info.value.close_code == 1009
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_max_size_zero_allows_only_empty_output() -> None:
     """max_size=0 still accepts a gzip member of nothing."""
     assert gunzip(gzip_compress(b""), max_size=0) == b""
@@ -399,6 +435,7 @@ def test_zeros_bomb_builder_makes_valid_gzip() -> None:
     assert zlib.decompress(zeros_bomb(3), 16 + zlib.MAX_WBITS) == bytes(3 * MIB)
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gzip_bomb_is_refused_without_inflating_it(gib_bomb: bytes) -> None:
     """1 GiB of zeros gzip'd to ~1 MiB is refused after at most max_size + 1 bytes of output."""
     max_size = 64 * 1024
@@ -412,6 +449,7 @@ def test_gzip_bomb_is_refused_without_inflating_it(gib_bomb: bytes) -> None:
     assert peak < 2 * MIB  # the output buffer plus zlib's window, not 1 GiB
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gzip_bomb_is_refused_at_the_default_limit(gib_bomb: bytes) -> None:
     """With the default limits, the same bomb stops at DEFAULT_MAX_DECOMPRESSED_SIZE, in a frame too."""
     with pytest.raises(RemoteProtocolError, match=f"max_decompressed_size={DEFAULT_MAX_DECOMPRESSED_SIZE}"):
@@ -421,6 +459,7 @@ def test_gzip_bomb_is_refused_at_the_default_limit(gib_bomb: bytes) -> None:
         fetch_result_from_frame(frame)
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_refuses_every_truncation() -> None:
     """Every proper prefix of a gzip member is refused: a stream must reach its end."""
     compressed = gzip_compress(encode_fetch_result(chat_result()))
@@ -429,6 +468,7 @@ def test_gunzip_refuses_every_truncation() -> None:
             gunzip(compressed[:end])
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_refuses_trailing_bytes() -> None:
     """Bytes after the gzip member are refused, not ignored (one member per payload)."""
     compressed = gzip_compress(b"body")
@@ -436,12 +476,14 @@ def test_gunzip_refuses_trailing_bytes() -> None:
         gunzip(compressed + b"\x00")
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_refuses_concatenated_members() -> None:
     """A second gzip member is refused too: WebCast payloads are one member."""
     with pytest.raises(RemoteProtocolError, match="after the gzip stream"):
         gunzip(gzip_compress(b"one") + gzip_compress(b"two"))
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_refuses_non_gzip() -> None:
     """Raw deflate, zlib-wrapped data and plain bytes are not gzip."""
     for data in (zlib.compress(b"body"), b"plain protobuf", b""):
@@ -449,6 +491,7 @@ def test_gunzip_refuses_non_gzip() -> None:
             gunzip(data)
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_checks_crc() -> None:
     """A member whose CRC-32 does not match its content is corrupt."""
     compressed = bytearray(gzip_compress(b"body"))
@@ -457,6 +500,7 @@ def test_gunzip_checks_crc() -> None:
         gunzip(bytes(compressed))
 
 
+@pytest.mark.usefixtures("inflate_lib")
 def test_gunzip_ignores_a_trailer_claiming_a_huge_length() -> None:
     """ISIZE claiming 4 GiB allocates nothing: the claim is only compared with what was inflated."""
     compressed = gzip_compress(b"body")
@@ -470,9 +514,10 @@ def test_gunzip_ignores_a_trailer_claiming_a_huge_length() -> None:
 @example(data=GZIP_MAGIC + b"\x00" * 7)
 def test_gunzip_any_bytes_decode_or_raise_remote_protocol_error(data: bytes) -> None:
     """gunzip of any bytes returns bytes or raises RemoteProtocolError, nothing else."""
-    for candidate in (data, GZIP_MAGIC + data):
-        with contextlib.suppress(RemoteProtocolError):
-            gunzip(candidate, max_size=4096)
+    for _ in _each_inflate_lib():
+        for candidate in (data, GZIP_MAGIC + data):
+            with contextlib.suppress(RemoteProtocolError):
+                gunzip(candidate, max_size=4096)
 
 
 @given(data=st.data())
@@ -482,8 +527,9 @@ def test_gunzip_mutated_members_decode_or_raise_remote_protocol_error(data: st.D
     for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
         index = data.draw(st.integers(min_value=0, max_value=len(compressed) - 1))
         compressed[index] = data.draw(st.integers(min_value=0, max_value=255))
-    with contextlib.suppress(RemoteProtocolError):
-        gunzip(bytes(compressed), max_size=4096)
+    for _ in _each_inflate_lib():
+        with contextlib.suppress(RemoteProtocolError):
+            gunzip(bytes(compressed), max_size=4096)
 
 
 # ---------------------------------------------------------------------------------------------
