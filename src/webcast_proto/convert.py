@@ -17,8 +17,9 @@ field is always present with its default, so only optional sub-messages are test
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType, MethodType
 from typing import TYPE_CHECKING, Final, TypeAlias
 
@@ -162,6 +163,14 @@ _SUBSCRIBER_SCENES: Final = frozenset({_SCENE_SUBSCRIBER, _SCENE_NEW_SUBSCRIBER}
 # badges, is_moderator, is_new_gifter, is_subscriber, top_gifter_rank, gifter_level, team_member_level
 _BadgeSummary: TypeAlias = "tuple[tuple[Badge, ...], bool, bool, bool, int | None, int, int]"
 _NO_BADGES: Final[_BadgeSummary] = ((), False, False, False, None, 0, 0)
+# What one BadgeStruct adds: its entries, is_moderator, is_new_gifter, is_subscriber, whether it has a
+# top-gifter image, the rank that image gives, and its user-grade and fans-club levels (0: none).
+_BadgePiece: TypeAlias = "tuple[tuple[Badge, ...], bool, bool, bool, bool, int | None, int, int]"
+
+# Converted badges, by their bytes, for the whole process: the same badges (a moderator's, a level's,
+# a top gifter's) recur across users and rooms, and a badge is ~1.5 µs to convert. A badge is public,
+# immutable data; lru_cache is thread-safe and bounded (~1 KiB an entry).
+_BADGE_CACHE_SIZE: Final = 1024
 
 
 def _top_gifter_rank(url: str) -> int | None:
@@ -171,55 +180,94 @@ def _top_gifter_rank(url: str) -> int | None:
     return None if end < 0 else _decimal(url[start:end])
 
 
-def _summarise_badges(badge_list: Sequence[pb.BadgeStruct]) -> _BadgeSummary:
-    """The badges and every flag derived from them, in one pass over ``badge_list``.
+def _badge_piece(badge: pb.BadgeStruct) -> _BadgePiece:
+    """What one badge adds to a user (:func:`_summarise_badges` puts the pieces together).
 
     One BadgeStruct may yield several entries (a text or image badge plus a privilege level). The
-    scene-type flags read every entry of ``badge_list``, also kinds that yield no :class:`Badge`
-    (string and combine badges): the server's scene type means the same whatever the badge looks like.
+    scene-type flags read every badge, also kinds that yield no :class:`Badge` (string and combine
+    badges): the server's scene type means the same whatever the badge looks like.
+    """
+    entries: list[Badge] = []
+    is_moderator = is_new_gifter = is_subscriber = has_rank = False
+    rank: int | None = None
+    gifter_level = team_member_level = 0
+    scene = badge.scene_type
+    if scene == _SCENE_ADMIN:
+        is_moderator = True
+    elif scene in _SUBSCRIBER_SCENES:
+        is_subscriber = True
+    has = badge.HasField
+    if has("text"):
+        text = badge.text
+        key = text.key
+        lowered = key.lower()
+        if "moderator" in lowered:
+            is_moderator = True
+        if "live_ng_" in lowered:
+            is_new_gifter = True
+        # Badge(type, name, scene_type, display_type, url, privilege_id, level)
+        entries.append(_new_badge(key, text.default_pattern, scene, 0, None, None, None))
+    if has("image"):
+        image = badge.image
+        url = _first_url(image.image)
+        if url is not None:
+            if "/sub_" in url.lower():
+                is_subscriber = True
+            if _TOP_GIFTER_MARKER in url:
+                has_rank = True
+                rank = _top_gifter_rank(url)
+        entries.append(_new_badge("image", "", scene, image.display_type, url, None, None))
+    if has("privilege_log_extra"):
+        extra = badge.privilege_log_extra
+        # "" and "0" mean no level (SPEC.md §8); a non-numeric level cannot be one either.
+        level = _decimal(extra.level)
+        if level:
+            entries.append(_new_badge("privilege", "", scene, 0, None, extra.privilege_id, level))
+            if scene == _SCENE_USER_GRADE:
+                gifter_level = level
+            elif scene == _SCENE_FANS:
+                team_member_level = level
+    return (
+        tuple(entries),
+        is_moderator,
+        is_new_gifter,
+        is_subscriber,
+        has_rank,
+        rank,
+        gifter_level,
+        team_member_level,
+    )
+
+
+@functools.lru_cache(maxsize=_BADGE_CACHE_SIZE)
+def _badge_piece_of_wire(data: bytes) -> _BadgePiece:
+    """:func:`_badge_piece` of a badge's bytes, remembered (``_BADGE_CACHE_SIZE``).
+
+    Raises:
+        DecodeError: the bytes are not a valid ``BadgeStruct`` (not remembered).
+    """
+    return _badge_piece(pb.BadgeStruct.FromString(data))
+
+
+def _summarise_badges(pieces: Iterable[_BadgePiece]) -> _BadgeSummary:
+    """The user's badges and every flag derived from them, from each badge's piece in order.
+
+    The flags are set by any badge; the top-gifter rank is the first top-gifter image's, and each
+    level the first non-zero one of its scene.
     """
     badges: list[Badge] = []
-    append = badges.append
     is_moderator = is_new_gifter = is_subscriber = rank_seen = False
     top_gifter_rank: int | None = None
     gifter_level = team_member_level = 0
-    for badge in badge_list:
-        scene = badge.scene_type
-        if scene == _SCENE_ADMIN:
-            is_moderator = True
-        elif scene in _SUBSCRIBER_SCENES:
-            is_subscriber = True
-        has = badge.HasField
-        if has("text"):
-            text = badge.text
-            key = text.key
-            lowered = key.lower()
-            if "moderator" in lowered:
-                is_moderator = True
-            if "live_ng_" in lowered:
-                is_new_gifter = True
-            # Badge(type, name, scene_type, display_type, url, privilege_id, level)
-            append(_new_badge(key, text.default_pattern, scene, 0, None, None, None))
-        if has("image"):
-            image = badge.image
-            url = _first_url(image.image)
-            if url is not None:
-                if "/sub_" in url.lower():
-                    is_subscriber = True
-                if not rank_seen and _TOP_GIFTER_MARKER in url:
-                    rank_seen = True
-                    top_gifter_rank = _top_gifter_rank(url)
-            append(_new_badge("image", "", scene, image.display_type, url, None, None))
-        if has("privilege_log_extra"):
-            extra = badge.privilege_log_extra
-            # "" and "0" mean no level (SPEC.md §8); a non-numeric level cannot be one either.
-            level = _decimal(extra.level)
-            if level:
-                append(_new_badge("privilege", "", scene, 0, None, extra.privilege_id, level))
-                if scene == _SCENE_USER_GRADE and not gifter_level:
-                    gifter_level = level
-                elif scene == _SCENE_FANS and not team_member_level:
-                    team_member_level = level
+    for entries, moderator, new_gifter, subscriber, has_rank, rank, grade, fans in pieces:
+        badges += entries
+        is_moderator = is_moderator or moderator
+        is_new_gifter = is_new_gifter or new_gifter
+        is_subscriber = is_subscriber or subscriber
+        if has_rank and not rank_seen:
+            rank_seen, top_gifter_rank = True, rank
+        gifter_level = gifter_level or grade
+        team_member_level = team_member_level or fans
     return (
         tuple(badges),
         is_moderator,
@@ -242,9 +290,22 @@ def convert_user(user: pb.User) -> User:
         ``follow_info.follow_status`` and the badge flags of SPEC.md §8.
     """
     badge_list = user.badge_list
-    badges, is_moderator, is_new_gifter, is_subscriber, rank, gifter_level, team_member_level = (
-        _summarise_badges(badge_list) if badge_list else _NO_BADGES
-    )
+    return _user(user, _summarise_badges(map(_badge_piece, badge_list)) if badge_list else _NO_BADGES)
+
+
+def _user_of_wire(data: bytes) -> User:
+    """:func:`convert_user` of a user's bytes, its badges converted through the badge cache.
+
+    Raises:
+        DecodeError: the bytes are not a valid ``User`` (its badges included).
+    """
+    user = pb.UserView.FromString(data)
+    badge_list = user.badge_list
+    return _user(user, _summarise_badges(map(_badge_piece_of_wire, badge_list)) if badge_list else _NO_BADGES)
+
+
+def _user(user: pb.User | pb.UserView, summary: _BadgeSummary) -> User:
+    badges, is_moderator, is_new_gifter, is_subscriber, rank, gifter_level, team_member_level = summary
     urls = user.avatar_thumb.url_list[:]  # one C-level copy; iterating the upb container is slower
     follow_info = user.follow_info
     follow_status = follow_info.follow_status
@@ -334,7 +395,7 @@ class UserCache:
         if found is not None:
             users.move_to_end(key)
             return found
-        found = users[key] = convert_user(pb.User.FromString(key))
+        found = users[key] = _user_of_wire(key)
         if len(users) > self._capacity:
             users.popitem(last=False)
         return found
@@ -697,7 +758,7 @@ def _live_intro(users: UserCache, message: pb.BaseProtoMessage) -> LiveIntro:
         audit_status=m.audit_status,
         intro_mode=m.intro_mode,
         content_language=m.content_language,
-        badges=_summarise_badges(badges)[0] if badges else (),
+        badges=_summarise_badges(map(_badge_piece, badges))[0] if badges else (),
     )
 
 

@@ -652,7 +652,13 @@ def test_a_cached_user_is_the_same_object_across_messages_and_types() -> None:
 _VIEWED: dict[str, bytes] = {
     message.DESCRIPTOR.name: message.SerializeToString()
     for message in (
-        fx.chat("hi", at_user=fx.user(user_id=9), msg_id=11),
+        fx.chat(
+            "hi",
+            # badges, so that mutations reach the bytes the badge cache keys on
+            user=fx.user(user_id=3, badges=[fx.moderator_badge(), fx.top_gifter_badge(2)]),
+            at_user=fx.user(user_id=9),
+            msg_id=11,
+        ),
         fx.member(msg_id=12),
         fx.gift(to_user=fx.user(user_id=8), msg_id=13),
         fx.like(msg_id=14),

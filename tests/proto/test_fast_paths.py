@@ -15,10 +15,13 @@ import pickle
 from typing import Any
 
 import pytest
+from google.protobuf.message import DecodeError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webcast_proto import fixtures as fx
 from webcast_proto._pb import webcast_pb2 as pb
-from webcast_proto.convert import UserCache, convert_user, default_registry
+from webcast_proto.convert import UserCache, _user_of_wire, convert_user, default_registry
 from webcast_proto.events import (
     Badge,
     Chat,
@@ -110,6 +113,53 @@ def test_the_user_cache_gives_what_convert_user_gives() -> None:
     for user in users + users:
         assert cache(user) == convert_user(user)
     assert 0 < len(cache) <= len({u.SerializeToString() for u in users})
+
+
+def test_a_user_from_bytes_is_what_convert_user_gives() -> None:
+    """The cache's own path (a user's bytes, its badges through the process-wide badge cache) gives
+    what convert_user gives for the parsed user, over the mix's viewers, twice (cold, then cached)."""
+    for _ in range(2):
+        for user in _mix_users():
+            assert _user_of_wire(user.SerializeToString()) == convert_user(user)
+
+
+_BADGES = st.sampled_from(
+    [
+        fx.moderator_badge(),
+        fx.subscriber_badge(),
+        fx.new_gifter_badge(),
+        fx.top_gifter_badge(1),
+        fx.top_gifter_badge(3),
+        fx.gifter_level_badge(12),
+        fx.gifter_level_badge(30),
+        fx.team_member_badge(4),
+        fx.text_badge("pm_mt_moderator_im", "Moderator", scene_type=8),
+        fx.image_badge("https://example.invalid/sub_x.png", scene_type=10),
+        fx.privilege_badge("0", scene_type=8),
+        fx.privilege_badge(7, scene_type=10),
+        pb.BadgeStruct(scene_type=1),
+    ]
+)
+
+
+@given(badges=st.lists(_BADGES, max_size=6))
+def test_badges_summed_from_their_pieces_are_what_convert_user_gives(badges: list[pb.BadgeStruct]) -> None:
+    """Any order and repetition of badges (first rank and first level of each scene win, flags add
+    up): the bytes path and convert_user agree."""
+    user = fx.user(user_id=5, badges=badges)
+    assert _user_of_wire(user.SerializeToString()) == convert_user(user)
+
+
+def test_a_corrupt_badge_is_a_decode_error_and_is_not_remembered() -> None:
+    """A badge whose bytes do not parse fails the user (the registry makes it a ProtocolWarning)."""
+    good = fx.user(user_id=6, badges=[fx.moderator_badge()]).SerializeToString()
+    corrupt = good + bytes([0x82, 0x04, 0x01, 0x08])  # field 64 (badge_list): one byte, a cut varint
+    pb.UserView.FromString(corrupt)  # the user parses; the badge in it does not
+    with pytest.raises(DecodeError):
+        pb.User.FromString(corrupt)
+    for _ in range(2):
+        with pytest.raises(DecodeError):
+            _user_of_wire(corrupt)
 
 
 def test_a_user_whose_fields_changed_is_converted_again() -> None:
