@@ -25,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import inspect
 import math
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
@@ -443,7 +445,6 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             raise anyio.BrokenResourceError
 
 
-
 class _ProtocolByteStream(anyio.abc.ByteStream):
     """A protocol stream (:class:`_AsyncioProtocolStream`) as the anyio byte stream that anyio's
     ``TLSStream`` reads and writes its encrypted bytes through."""
@@ -850,7 +851,13 @@ class SyncChannel(Generic[T]):
 
 
 class AsyncRunner:
-    """A task group for the client's background work (the driver); leaving it waits for the tasks."""
+    """A task group for the client's background work (the driver); leaving it waits for the tasks.
+
+    On asyncio, a task is put in the group the way anyio did it before its ``TaskHandle`` (4.14),
+    without the handle's cancel scope, event and wrapper coroutine (~1.8 KiB of every connected
+    client, held for as long as the driver runs): :meth:`_spawn_on_asyncio`. Everything else (the
+    group's scope, waiting for the task on leaving, a failing task's exception group) is anyio's.
+    """
 
     __slots__ = ("_group",)
 
@@ -879,7 +886,76 @@ class AsyncRunner:
         """
         if self._group is None:
             raise RuntimeError("the runner is not running")
-        self._group.start_soon(func, name=name)
+        if not _spawn_on_asyncio(self._group, func, name):
+            self._group.start_soon(func, name=name)
+
+
+def _spawn_on_asyncio(
+    group: TaskGroup, func: Callable[[], Coroutine[object, object, None]], name: str
+) -> bool:
+    """Start ``func()`` in anyio's asyncio task group ``group`` as a plain task of the group's cancel
+    scope, as anyio's ``TaskGroup._spawn`` did before 4.14; whether it did (else nothing is done).
+
+    anyio 4.14 wraps every task in a ``TaskHandle`` (a cancel scope of its own, an event, a wrapper
+    coroutine), for handles the client never uses. The attributes used here are anyio's private
+    ones: each is looked at first, and anything unexpected (trio, a custom or eager task factory,
+    another anyio layout, a group not entered) leaves the task to ``start_soon``.
+    """
+    module = sys.modules.get("anyio._backends._asyncio")
+    if module is None or type(group) is not getattr(module, "TaskGroup", None):
+        return False
+    task_states = getattr(module, "_task_states", None)
+    task_state = getattr(module, "TaskState", None)
+    scope = getattr(group, "cancel_scope", None)
+    tasks = getattr(group, "_tasks", None)
+    scope_tasks = getattr(scope, "_tasks", None)
+    host = getattr(scope, "_host_task", None)
+    if (
+        not isinstance(task_states, weakref.WeakKeyDictionary)
+        or not isinstance(task_state, type)
+        or getattr(task_state, "__slots__", None) != ("__weakref__", "cancel_scope", "parent_id")
+        or type(tasks) is not set
+        or type(scope_tasks) is not set
+        or type(getattr(group, "_exceptions", None)) is not list
+        or not hasattr(group, "_on_completed_fut")
+        or not isinstance(getattr(type(scope), "_effectively_cancelled", None), property)
+        or getattr(scope, "_active", False) is not True
+        or not isinstance(host, asyncio.Task)
+        or sys.version_info >= (3, 14)  # tasks there also note who awaits them: anyio's way
+    ):
+        return False
+    loop = asyncio.get_running_loop()
+    if loop.get_task_factory() is not None:  # an eager factory would run the task before it is set up
+        return False
+    task = loop.create_task(func(), name=name)
+    task_states[task] = task_state(parent_id=id(host), cancel_scope=scope)
+    scope_tasks.add(task)
+    tasks.add(task)
+    task.add_done_callback(functools.partial(_asyncio_task_done, group))
+    return True
+
+
+def _asyncio_task_done(group: TaskGroup, task: asyncio.Task[None]) -> None:
+    """What anyio's ``TaskGroup`` does when one of its tasks ends (its ``_spawn``'s ``task_done``,
+    for a task started without ``task_status``): forget the task, wake the group's exit when it was
+    the last, and keep the task's failure and cancel the group for it."""
+    module = sys.modules["anyio._backends._asyncio"]
+    state = module._task_states.pop(task)
+    state.cancel_scope._tasks.discard(task)
+    tasks: set[asyncio.Task[None]] = group._tasks  # type: ignore[attr-defined]
+    tasks.discard(task)
+    completed: asyncio.Future[None] | None = group._on_completed_fut  # type: ignore[attr-defined]
+    if completed is not None and not tasks and not completed.done():
+        completed.set_result(None)
+    if task.cancelled():  # a cancelled task cancels the group too (anyio's way), raising nothing
+        failed = True
+    else:
+        exc = task.exception()
+        failed = exc is not None
+        if exc is not None:
+            group._exceptions.append(exc)  # type: ignore[attr-defined]
+    if failed and not group.cancel_scope._effectively_cancelled:  # type: ignore[attr-defined]
+        group.cancel_scope.cancel()
 
 
 class SyncRunner:

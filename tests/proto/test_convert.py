@@ -769,24 +769,28 @@ def test_copy_is_independent_both_ways() -> None:
     assert "WebcastBarrageMessage" not in duplicate
 
 
+def _table_of(registry: ConverterRegistry) -> object:
+    return registry._converters
+
+
 def test_a_default_registry_binds_its_converters_on_first_use() -> None:
     """default_registry() holds no table of its own until it converts, changes or is copied; it
     answers `in`, methods and repr from the built-in methods meanwhile, and binds once."""
     registry = default_registry()
-    assert registry._converters is None
+    assert _table_of(registry) is None
     assert "WebcastChatMessage" in registry
     assert "WebcastBarrageMessage" not in registry
     assert 1 not in registry
     assert registry.methods == BUILTIN_METHODS
     assert repr(registry) == "<ConverterRegistry of 14 methods>"
-    assert registry._converters is None
+    assert _table_of(registry) is None
 
     assert isinstance(registry.convert(fx.wrap(fx.chat())), Chat)
-    table = registry._converters
+    table = _table_of(registry)
     assert table is not None
     assert registry.methods == BUILTIN_METHODS
     assert isinstance(registry.convert(fx.wrap(fx.like())), Like)
-    assert registry._converters is table  # bound once
+    assert _table_of(registry) is table  # bound once
 
     changed = default_registry()
     changed.unregister("WebcastLikeMessage")
