@@ -17,6 +17,7 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from webcast_proto._checks import CONTROL_CHARS, check_base_url, check_url, merge_headers
 
@@ -287,11 +288,16 @@ def _frozen_str_mapping(owner: str, name: str, value: object) -> Mapping[str, st
         if not key or CONTROL_CHARS.search(key) or CONTROL_CHARS.search(item):
             raise ValueError(f"{owner}.{name}[{key!r}] must be non-empty and free of control characters")
         copy[key] = item
-    return types.MappingProxyType(copy)
+    # An empty one is shared: a process may hold thousands of clients' parameters, most with no extra
+    # headers or query (a dict and its read-only view, ~0.1 KiB each).
+    return types.MappingProxyType(copy) if copy else _EMPTY_MAPPING
+
+
+_EMPTY_MAPPING: Final[Mapping[str, str]] = types.MappingProxyType({})
 
 
 def _empty_mapping() -> Mapping[str, str]:
-    return types.MappingProxyType({})
+    return _EMPTY_MAPPING
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -852,6 +852,7 @@ _OTHER_CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
         "WebcastControlMessage": _control,
     }
 )
+_BUILTIN_METHODS: Final = frozenset(_USER_CONVERTERS) | frozenset(_OTHER_CONVERTERS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -871,13 +872,38 @@ class ConverterRegistry:
         ValueError: if a method is empty.
     """
 
+    # ``_converters`` is ``None`` in a registry of :func:`default_registry` until it converts, changes
+    # or is copied: then the built-in converters are bound to its user cache. A process may hold
+    # thousands of connections, many of which never convert a message that names a user (a quiet
+    # room, or handlers for other events), and the bound table is ~1.3 KiB of each.
     __slots__ = ("_converters",)
 
     def __init__(self, converters: Mapping[str, Converter] | None = None) -> None:
-        self._converters: dict[str, Converter] = {}
+        self._converters: dict[str, Converter] | None = {}
         if converters is not None:
             for method, converter in converters.items():
                 self.register(method, converter)
+
+    @classmethod
+    def _builtin(cls) -> ConverterRegistry:
+        """A registry of the built-in converters, bound to a user cache of its own on first use."""
+        registry = cls.__new__(cls)
+        registry._converters = None
+        return registry
+
+    def _table(self) -> dict[str, Converter]:
+        """The converters by method, the built-in ones bound to a new user cache if not yet done."""
+        converters = self._converters
+        if converters is None:
+            users = UserCache()
+            # Each converter bound to the cache as a method is (a bound method: ~64 bytes, as fast to
+            # call as a function).
+            converters = {
+                method: MethodType(converter, users) for method, converter in _USER_CONVERTERS.items()
+            }
+            converters.update(_OTHER_CONVERTERS)
+            self._converters = converters
+        return converters
 
     def register(self, method: str, converter: Converter) -> None:
         """Convert messages of ``method`` with ``converter`` from now on, replacing any earlier one.
@@ -895,7 +921,7 @@ class ConverterRegistry:
             raise ValueError("method must not be empty")
         if not callable(converter):
             raise TypeError(f"converter must be callable, got {type(converter).__name__}")
-        self._converters[method] = converter
+        self._table()[method] = converter
 
     def unregister(self, method: str) -> None:
         """Stop converting ``method``: its messages become ``UnknownMessage`` events.
@@ -904,24 +930,26 @@ class ConverterRegistry:
             KeyError: if no converter is registered for ``method``.
         """
         try:
-            del self._converters[method]
+            del self._table()[method]
         except KeyError:
             raise KeyError(f"no converter registered for method {method!r}") from None
 
     def copy(self) -> ConverterRegistry:
-        """An independent registry with the same converters."""
-        return ConverterRegistry(self._converters)
+        """An independent registry with the same converters (and the same user cache)."""
+        return ConverterRegistry(self._table())
 
     def __contains__(self, method: object) -> bool:
-        return isinstance(method, str) and method in self._converters
+        converters = self._converters
+        return isinstance(method, str) and method in (_BUILTIN_METHODS if converters is None else converters)
 
     @property
     def methods(self) -> frozenset[str]:
         """The methods with a converter."""
-        return frozenset(self._converters)
+        converters = self._converters
+        return _BUILTIN_METHODS if converters is None else frozenset(converters)
 
     def __repr__(self) -> str:
-        return f"<ConverterRegistry of {len(self._converters)} methods>"
+        return f"<ConverterRegistry of {len(self.methods)} methods>"
 
     def convert(self, message: pb.BaseProtoMessage) -> Event:
         """The event for one message envelope. Never raises for peer data.
@@ -937,7 +965,10 @@ class ConverterRegistry:
         """
         method = message.method
         try:
-            return self._converters.get(method, _unknown)(message)
+            converters = self._converters
+            if converters is None:
+                converters = self._table()
+            return converters.get(method, _unknown)(message)
         except DecodeError as exc:
             # Only a converter raises, so method names a registered one and is never empty. upb names
             # the class it parsed with: the protocol message's, not its decoding view's.
@@ -953,15 +984,10 @@ def default_registry() -> ConverterRegistry:
     """A fresh registry holding every built-in converter (the 14 methods of SPEC.md §7).
 
     Its converters share one :class:`UserCache` (a copy of the registry shares it too): a user seen
-    again is not converted again.
+    again is not converted again. The converters are bound to the cache when the registry first
+    converts (or is changed or copied): until then it holds nothing of its own.
 
     Returns:
         A new registry; changing it changes no other registry.
     """
-    users = UserCache()
-    # Each converter bound to the cache as a method is (a bound method: ~64 bytes, as fast to call).
-    converters: dict[str, Converter] = {
-        method: MethodType(converter, users) for method, converter in _USER_CONVERTERS.items()
-    }
-    converters.update(_OTHER_CONVERTERS)
-    return ConverterRegistry(converters)
+    return ConverterRegistry._builtin()

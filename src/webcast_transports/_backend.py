@@ -25,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import inspect
 import math
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
@@ -134,6 +136,15 @@ class AsyncBackend:
             return ours
         _AsyncioProtocolStream.take_over_under_tls(anyio_stream)
         return _AnyIODirectStream(anyio_stream, leading, stream)  # type: ignore[arg-type]
+
+    @staticmethod
+    def read_within(
+        stream: httpcore.AsyncNetworkStream,
+    ) -> Callable[[int, float | None, AsyncInterrupt], Coroutine[object, object, bytes | None]] | None:
+        """How ``stream`` (from :meth:`streaming_io`) reads within a timeout and an interrupt by itself,
+        without a guard's cancel scope (:meth:`_AsyncioProtocolStream.read_within`); ``None`` when it
+        cannot, and is read in :meth:`AsyncInterrupt.guard`."""
+        return stream.read_within if type(stream) is _AsyncioProtocolStream else None
 
     @staticmethod
     def current_worker() -> int:
@@ -379,6 +390,49 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
                 await waiter
             finally:  # woken, or cancelled (the future with it): no future is left behind
                 self._read_waiter = None
+        return self._take(max_bytes)
+
+    async def read_within(
+        self, max_bytes: int, timeout: float | None, interrupt: AsyncInterrupt
+    ) -> bytes | None:
+        """:meth:`read`, bounded by ``timeout`` seconds and stopped by ``interrupt``, without a cancel
+        scope: the wait is the read's future, which a timer or :meth:`AsyncInterrupt.request` settles.
+        What :meth:`AsyncInterrupt.guard` around :meth:`read` does, less ~0.6 KiB (anyio's scope) for
+        as long as an idle socket waits.
+
+        Returns:
+            The bytes read (``b""``: the end of the stream); ``None`` when ``timeout`` ran out first.
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the wait.
+        """
+        interrupt.check()
+        if self._must_wait():
+            loop = self._loop
+            waiter = self._read_waiter = loop.create_future()
+            timer = None if timeout is None else loop.call_later(max(timeout, 0.0), _settle, waiter, None)
+            interrupt._waiter = waiter
+            try:
+                await waiter  # woken with data, by the timer (None) or by a stop (Interrupted)
+            finally:  # or cancelled, the future with it
+                self._read_waiter = interrupt._waiter = None
+                if timer is not None:
+                    timer.cancel()
+                if waiter.done() and not waiter.cancelled():
+                    waiter.exception()  # a stop's Interrupted counts as seen, even if a cancel beat it
+            if self._must_wait():
+                return None  # the timer
+        if not self._buffer:
+            self._raise_if_broken()
+            return b""
+        return self._take(max_bytes)
+
+    def _must_wait(self) -> bool:
+        """Whether a read has to wait: nothing buffered, and the stream neither ended nor closed."""
+        return not self._buffer and not (self._lost or self._eof or self._closed)
+
+    def _take(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` of the buffered bytes (there are some), reading on if that makes room."""
         buffer = self._buffer
         if len(buffer) <= max_bytes:
             self._buffer = b""
@@ -443,6 +497,14 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             raise anyio.BrokenResourceError
 
 
+def _settle(waiter: asyncio.Future[None], exc: BaseException | None) -> None:
+    """End ``waiter``'s wait, with ``exc`` raised in the waiting task if given, unless it has ended."""
+    if not waiter.done():
+        if exc is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(exc)
+
 
 class _ProtocolByteStream(anyio.abc.ByteStream):
     """A protocol stream (:class:`_AsyncioProtocolStream`) as the anyio byte stream that anyio's
@@ -482,6 +544,13 @@ class SyncBackend:
         """The stream a WebSocket reads and writes after the upgrade: ``stream`` itself (a blocking
         read or write is a socket timeout and a system call; there is nothing to save)."""
         return stream
+
+    @staticmethod
+    def read_within(
+        stream: httpcore.NetworkStream,
+    ) -> Callable[[int, float | None, SyncInterrupt], bytes | None] | None:
+        """``None``: a blocking stream applies its timeout itself, and the guard checks the flag."""
+        return None
 
     @staticmethod
     def current_worker() -> int:
@@ -530,12 +599,15 @@ class SyncBackend:
 class AsyncInterrupt:
     """Stops the driver's waits once :meth:`request` is called (from another task on the same loop)."""
 
-    __slots__ = ("_requested", "_scopes")
+    __slots__ = ("_requested", "_scopes", "_waiter")
 
     def __init__(self) -> None:
         self._requested = False
         # The guarded waits in progress (one, or two nested): a list, lighter than a set for so few.
         self._scopes: list[anyio.CancelScope] = []
+        # The asyncio protocol stream's read in progress, which waits without a scope
+        # (_AsyncioProtocolStream.read_within): a stop raises Interrupted in it.
+        self._waiter: asyncio.Future[None] | None = None
 
     @property
     def requested(self) -> bool:
@@ -547,6 +619,8 @@ class AsyncInterrupt:
         self._requested = True
         for scope in self._scopes:
             scope.cancel()
+        if self._waiter is not None:
+            _settle(self._waiter, Interrupted())
 
     def check(self) -> None:
         """Raise :class:`Interrupted` if a stop was asked for."""
@@ -850,7 +924,13 @@ class SyncChannel(Generic[T]):
 
 
 class AsyncRunner:
-    """A task group for the client's background work (the driver); leaving it waits for the tasks."""
+    """A task group for the client's background work (the driver); leaving it waits for the tasks.
+
+    On asyncio, a task is put in the group the way anyio did it before its ``TaskHandle`` (4.14),
+    without the handle's cancel scope, event and wrapper coroutine (~1.8 KiB of every connected
+    client, held for as long as the driver runs): :meth:`_spawn_on_asyncio`. Everything else (the
+    group's scope, waiting for the task on leaving, a failing task's exception group) is anyio's.
+    """
 
     __slots__ = ("_group",)
 
@@ -879,7 +959,76 @@ class AsyncRunner:
         """
         if self._group is None:
             raise RuntimeError("the runner is not running")
-        self._group.start_soon(func, name=name)
+        if not _spawn_on_asyncio(self._group, func, name):
+            self._group.start_soon(func, name=name)
+
+
+def _spawn_on_asyncio(
+    group: TaskGroup, func: Callable[[], Coroutine[object, object, None]], name: str
+) -> bool:
+    """Start ``func()`` in anyio's asyncio task group ``group`` as a plain task of the group's cancel
+    scope, as anyio's ``TaskGroup._spawn`` did before 4.14; whether it did (else nothing is done).
+
+    anyio 4.14 wraps every task in a ``TaskHandle`` (a cancel scope of its own, an event, a wrapper
+    coroutine), for handles the client never uses. The attributes used here are anyio's private
+    ones: each is looked at first, and anything unexpected (trio, a custom or eager task factory,
+    another anyio layout, a group not entered) leaves the task to ``start_soon``.
+    """
+    module = sys.modules.get("anyio._backends._asyncio")
+    if module is None or type(group) is not getattr(module, "TaskGroup", None):
+        return False
+    task_states = getattr(module, "_task_states", None)
+    task_state = getattr(module, "TaskState", None)
+    scope = getattr(group, "cancel_scope", None)
+    tasks = getattr(group, "_tasks", None)
+    scope_tasks = getattr(scope, "_tasks", None)
+    host = getattr(scope, "_host_task", None)
+    if (
+        not isinstance(task_states, weakref.WeakKeyDictionary)
+        or not isinstance(task_state, type)
+        or getattr(task_state, "__slots__", None) != ("__weakref__", "cancel_scope", "parent_id")
+        or type(tasks) is not set
+        or type(scope_tasks) is not set
+        or type(getattr(group, "_exceptions", None)) is not list
+        or not hasattr(group, "_on_completed_fut")
+        or not isinstance(getattr(type(scope), "_effectively_cancelled", None), property)
+        or getattr(scope, "_active", False) is not True
+        or not isinstance(host, asyncio.Task)
+        or sys.version_info >= (3, 14)  # tasks there also note who awaits them: anyio's way
+    ):
+        return False
+    loop = asyncio.get_running_loop()
+    if loop.get_task_factory() is not None:  # an eager factory would run the task before it is set up
+        return False
+    task = loop.create_task(func(), name=name)
+    task_states[task] = task_state(parent_id=id(host), cancel_scope=scope)
+    scope_tasks.add(task)
+    tasks.add(task)
+    task.add_done_callback(functools.partial(_asyncio_task_done, group))
+    return True
+
+
+def _asyncio_task_done(group: TaskGroup, task: asyncio.Task[None]) -> None:
+    """What anyio's ``TaskGroup`` does when one of its tasks ends (its ``_spawn``'s ``task_done``,
+    for a task started without ``task_status``): forget the task, wake the group's exit when it was
+    the last, and keep the task's failure and cancel the group for it."""
+    module = sys.modules["anyio._backends._asyncio"]
+    state = module._task_states.pop(task)
+    state.cancel_scope._tasks.discard(task)
+    tasks: set[asyncio.Task[None]] = group._tasks  # type: ignore[attr-defined]
+    tasks.discard(task)
+    completed: asyncio.Future[None] | None = group._on_completed_fut  # type: ignore[attr-defined]
+    if completed is not None and not tasks and not completed.done():
+        completed.set_result(None)
+    if task.cancelled():  # a cancelled task cancels the group too (anyio's way), raising nothing
+        failed = True
+    else:
+        exc = task.exception()
+        failed = exc is not None
+        if exc is not None:
+            group._exceptions.append(exc)  # type: ignore[attr-defined]
+    if failed and not group.cancel_scope._effectively_cancelled:  # type: ignore[attr-defined]
+        group.cancel_scope.cancel()
 
 
 class SyncRunner:

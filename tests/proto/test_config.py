@@ -329,3 +329,20 @@ def test_make_device_id_is_19_digits_from_the_callers_entropy() -> None:
     assert len(ids) == 256
     with pytest.raises(ValueError, match="8 random bytes"):
         make_device_id(b"short")
+
+
+def test_empty_extra_mappings_are_one_shared_read_only_mapping() -> None:
+    """Parameters without extra headers, query or socket query share one empty read-only mapping
+    (given empty or omitted); given ones are copies of their own."""
+    given = ClientParams(extra_headers={}, extra_params={})
+    omitted = ClientParams()
+    assert given.extra_headers is omitted.extra_headers is omitted.extra_ws_params is given.extra_params
+    assert dict(given.extra_headers) == {}
+    assert given == omitted
+    with pytest.raises(TypeError):
+        given.extra_headers["X"] = "1"  # type: ignore[index]  # read-only, under test
+    source = {"X": "1"}
+    own = ClientParams(extra_headers=source)
+    source["X"] = "2"
+    assert dict(own.extra_headers) == {"X": "1"}
+    assert own.extra_headers is not omitted.extra_headers

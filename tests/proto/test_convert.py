@@ -775,6 +775,47 @@ def test_copy_is_independent_both_ways() -> None:
     assert "WebcastBarrageMessage" not in duplicate
 
 
+def _table_of(registry: ConverterRegistry) -> object:
+    return registry._converters
+
+
+def test_a_default_registry_binds_its_converters_on_first_use() -> None:
+    """default_registry() holds no table of its own until it converts, changes or is copied; it
+    answers `in`, methods and repr from the built-in methods meanwhile, and binds once."""
+    registry = default_registry()
+    assert _table_of(registry) is None
+    assert "WebcastChatMessage" in registry
+    assert "WebcastBarrageMessage" not in registry
+    assert 1 not in registry
+    assert registry.methods == BUILTIN_METHODS
+    assert repr(registry) == "<ConverterRegistry of 14 methods>"
+    assert _table_of(registry) is None
+
+    assert isinstance(registry.convert(fx.wrap(fx.chat())), Chat)
+    table = _table_of(registry)
+    assert table is not None
+    assert registry.methods == BUILTIN_METHODS
+    assert isinstance(registry.convert(fx.wrap(fx.like())), Like)
+    assert _table_of(registry) is table  # bound once
+
+    changed = default_registry()
+    changed.unregister("WebcastLikeMessage")
+    assert changed.methods == BUILTIN_METHODS - {"WebcastLikeMessage"}
+    assert isinstance(changed.convert(fx.wrap(fx.chat())), Chat)
+
+
+def test_a_copy_of_an_unused_default_registry_shares_its_user_cache() -> None:
+    """Copying binds the built-in converters first, so the copy and the original share one cache."""
+    original = default_registry()
+    duplicate = original.copy()
+    chat = fx.chat()
+    first = original.convert(fx.wrap(chat, msg_id=1))
+    second = duplicate.convert(fx.wrap(chat, msg_id=2))
+    assert isinstance(first, Chat)
+    assert isinstance(second, Chat)
+    assert first.user is second.user  # one cache: the second conversion found the first's user
+
+
 def test_a_registry_built_from_a_mapping_has_only_those_converters() -> None:
     """ConverterRegistry(mapping) holds exactly the mapping; ConverterRegistry() holds nothing."""
     assert ConverterRegistry({"A": _custom}).methods == {"A"}

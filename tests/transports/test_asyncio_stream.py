@@ -235,3 +235,89 @@ async def _receive_exactly(stream: SocketStream, size: int) -> bytes:
     while len(data) < size:
         data += await stream.receive()
     return bytes(data)
+
+
+def test_read_within_waits_for_bytes_a_timeout_or_a_stop_without_a_cancel_scope() -> None:
+    """``read_within``: buffered bytes at once; ``None`` once the timeout passes; ``Interrupted`` when
+    the interrupt is requested before or during the wait; the end of the stream as ``b""``; an outer
+    cancellation cancels the wait. No future or timer is left behind, and the WebSocket reads through
+    it (``AsyncBackend.read_within``), never anyio's stream."""
+
+    async def test(client: SocketStream, server: SocketStream) -> None:
+        ours = _take_over(client)
+        assert _backend.AsyncBackend.read_within(ours) == ours.read_within
+        interrupt = _backend.AsyncInterrupt()
+        await server.send(b"ready")
+        await _until(lambda: bool(ours._buffer), "the bytes arrive")
+        assert await ours.read_within(3, None, interrupt) == b"rea"
+        assert await ours.read_within(100, 5.0, interrupt) == b"dy"
+
+        started = anyio.current_time()
+        assert await ours.read_within(100, 0.02, interrupt) is None
+        assert anyio.current_time() - started >= 0.015
+        assert ours._read_waiter is None
+        assert interrupt._waiter is None
+
+        async def send_later() -> None:
+            await anyio.sleep(0.02)
+            await server.send(b"late")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(send_later)
+            assert await ours.read_within(100, 5.0, interrupt) == b"late"
+
+        with anyio.move_on_after(0.02) as scope:
+            await ours.read_within(100, None, interrupt)
+        assert scope.cancelled_caught
+        assert ours._read_waiter is None
+        assert interrupt._waiter is None
+
+        async def stop_later() -> None:
+            await anyio.sleep(0.02)
+            interrupt.request()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(stop_later)
+            with pytest.raises(_backend.Interrupted):
+                await ours.read_within(100, None, interrupt)
+        assert interrupt._waiter is None
+        with pytest.raises(_backend.Interrupted):  # asked for already: at once, even with bytes there
+            await ours.read_within(100, None, interrupt)
+
+        fresh = _backend.AsyncInterrupt()
+        await server.send_eof()
+        assert await ours.read_within(100, 5.0, fresh) == b""
+        await ours.aclose()
+        with pytest.raises(anyio.ClosedResourceError):
+            await ours.read_within(100, 5.0, fresh)
+
+    _run(test)
+
+
+def test_a_stop_that_comes_with_bytes_lets_the_bytes_through_first() -> None:
+    """When the bytes and a stop settle the same wait, the bytes are returned (whichever came first
+    wins the future) and the next read raises ``Interrupted``."""
+
+    async def test(client: SocketStream, server: SocketStream) -> None:
+        ours = _take_over(client)
+        interrupt = _backend.AsyncInterrupt()
+
+        async def both() -> None:
+            await anyio.sleep(0.02)
+            ours.data_received(b"just in time")  # as the loop hands over bytes
+            interrupt.request()  # too late for this wait: its future is settled
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(both)
+            assert await ours.read_within(100, None, interrupt) == b"just in time"
+        with pytest.raises(_backend.Interrupted):
+            await ours.read_within(100, None, interrupt)
+        await ours.aclose()
+
+    _run(test)
+
+
+def test_other_streams_are_read_in_a_guard() -> None:
+    """Streams other than the protocol stream have no ``read_within``: the WebSocket guards them."""
+    assert _backend.AsyncBackend.read_within(object()) is None  # type: ignore[arg-type]  # any other stream
+    assert _backend.SyncBackend.read_within(object()) is None  # type: ignore[arg-type]  # the blocking flavour

@@ -574,19 +574,26 @@ def test_the_socket_reads_the_anyio_stream_directly(
 ) -> None:
     """With the httpcore this project installs, the streaming phase reads and writes the upgraded
     anyio stream itself (``AsyncBackend.streaming_io``), not through httpcore's per-call wrappers,
-    and on asyncio the socket's transport through a protocol of our own; chats still arrive. Should
-    an httpcore or anyio release move the private types, this test says so."""
+    and on asyncio the socket's transport through a protocol of our own, which waits by itself; chats
+    still arrive. Should an httpcore or anyio release move the private types, this test says so."""
     from webcast_transports._backend import AsyncBackend
 
     seen: list[str] = []
     original = AsyncBackend.streaming_io
+    original_within = AsyncBackend.read_within
 
     def spy(stream: Any) -> Any:
         io = original(stream)
         seen.append(type(io).__name__)
         return io
 
+    def spy_within(stream: Any) -> Any:
+        within = original_within(stream)
+        seen.append("read_within" if within is not None else "guard")
+        return within
+
     monkeypatch.setattr(AsyncBackend, "streaming_io", staticmethod(spy))
+    monkeypatch.setattr(AsyncBackend, "read_within", staticmethod(spy_within))
     server = serve(Room("dora"))
     room = server.room("dora")
     flavour = Flavour(backend)
@@ -601,7 +608,10 @@ def test_the_socket_reads_the_anyio_stream_directly(
             await client.disconnect()
 
     flavour.run(body)
-    assert seen == ["_AsyncioProtocolStream" if backend == "asyncio" else "_AnyIODirectStream"]
+    # On asyncio the socket's idle wait is the protocol stream's own (read_within), not a guard's scope.
+    assert seen == (
+        ["_AsyncioProtocolStream", "read_within"] if backend == "asyncio" else ["_AnyIODirectStream", "guard"]
+    )
     assert collector.of("chat")[0].comment == "through the direct stream"
 
 

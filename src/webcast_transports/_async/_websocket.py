@@ -78,6 +78,9 @@ class AsyncWebSocket:
         what: str,
     ) -> None:
         self._stream = AsyncBackend.streaming_io(stream)
+        # A stream that waits within a timeout and the interrupt by itself (asyncio's protocol stream):
+        # its idle wait then holds no cancel scope.
+        self._read_within = AsyncBackend.read_within(self._stream)
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
@@ -133,6 +136,14 @@ class AsyncWebSocket:
                 return None
             if AsyncBackend.wait_slice is not None:
                 wait = AsyncBackend.wait_slice if wait is None else min(wait, AsyncBackend.wait_slice)
+            read_within = self._read_within
+            if read_within is not None:
+                with map_errors(self._what):
+                    within = await read_within(_READ_SIZE, wait, self._interrupt)
+                if within is None:  # the deadline: the loop returns None
+                    continue
+                self._receive_data(within)
+                continue
             try:
                 # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
                 # flavour's socket applies ``wait`` itself.

@@ -190,8 +190,23 @@ class SyncDriver:
         """
         attempt = 0
         while True:
+            # One session: the first fetch and the socket's opening in a frame of their own
+            # (_open_session), so that this one, which lasts as long as the socket, holds neither the
+            # fetch's request, body and events nor the socket's URL (~3 KiB a room); then the socket
+            # or the polling. Written out here rather than in a method: a coroutine's frame is
+            # ~0.25 KiB of every idle room.
+            self._session_established = False
+            self._last_disconnected = None
             try:
-                end = self._session()
+                step = self._open_session()
+                if isinstance(step, _SessionEnd):
+                    end = step
+                elif isinstance(step, _OpenSocket):
+                    end = self._stream(step)
+                else:
+                    self._mark_established()
+                    end = self._poll()
+                del step
             except Interrupted:
                 return self._finish(Disconnected(reason="client", retryable=False), None)
             if self._conn.state is State.ENDED:
@@ -300,20 +315,6 @@ class SyncDriver:
 
     # -- one session -----------------------------------------------------------------------
 
-    def _session(self) -> _SessionEnd:
-        self._session_established = False
-        self._last_disconnected = None
-        # The first fetch and the socket's opening in a frame of their own: this one lasts as long
-        # as the socket, and should not hold the fetch's request, body and events, nor the socket's
-        # URL, for that long (~3 KiB a room).
-        step = self._open_session()
-        if isinstance(step, _SessionEnd):
-            return step
-        if isinstance(step, _OpenSocket):
-            return self._stream(step)
-        self._mark_established()
-        return self._poll()
-
     def _open_session(self) -> _SessionEnd | _OpenSocket | PollAfter:
         """The session's first fetch, fed to the core, then the socket opened if the answer says so:
         how to go on, or how the session ended."""
@@ -408,60 +409,60 @@ class SyncDriver:
             socket.close(CLOSE_NORMAL, timeout=_CLOSE_TIMEOUT)
 
     def _stream(self, opened: _OpenSocket) -> _SessionEnd:
+        """The streaming phase on the open socket, until it ends; the socket is closed after."""
         socket = opened.socket
+        conn = self._conn
         self._close_code = None
         end: _SessionEnd | None = None
         try:
             self._http.close_idle()  # the first fetch's connection: idle while the socket is open
-            end = self._read_socket(socket, opened.ping_interval)
-            return end
+            events = conn.websocket_opened(
+                clock(), ping_interval=opened.ping_interval, enter_unique_id=self._enter_id()
+            )
+            try:
+                self._send(socket, conn.data_to_send())
+                self._mark_established()
+                self._deliver(events)
+                # What was delivered is not held through the next wait, which in a quiet room lasts until
+                # the next heartbeat or message: the last frame and its events would stay alive with it.
+                del events
+                while conn.state is State.STREAMING:
+                    deadline = conn.next_deadline()
+                    wait = None if deadline is None else max(deadline - clock(), 0.0)
+                    message = socket.receive(wait)  # stopped by disconnect() (its guard)
+                    now = clock()
+                    if isinstance(message, WebSocketClosed):
+                        self._close_code = message.code
+                        events = conn.websocket_closed(now, message.code)
+                    elif message is None:
+                        events = conn.tick(now)
+                    else:
+                        if self._settings.wire_tap is not None:
+                            self._tap(Direction.IN, WireKind.WS, message)
+                        events = conn.receive_ws_message(message, now)
+                        events += conn.tick(now)  # a busy socket must not starve the heartbeat
+                    # The frame's events first, then its ack (and any heartbeat): writing costs ~80 µs
+                    # (a system call that wakes the server) that the handlers need not wait for. Acks
+                    # still go out in order, one frame's before the next frame is read; a slow handler
+                    # delays them as it delays reading.
+                    self._deliver(events)
+                    self._send(socket, conn.data_to_send())
+                    del events, message
+                end = self._ended(None)
+            except RemoteProtocolError as exc:
+                if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
+                    self._deliver(conn.websocket_closed(clock()))
+                end = self._ended(exc, reason="protocol_error")
+            except WebcastError as exc:
+                if conn.state is State.STREAMING:
+                    self._deliver(conn.websocket_closed(clock()))
+                end = self._ended(exc)
         finally:
             self._close_socket(socket)
             error = None if end is None else end.error
             text = "" if error is None else error.message
             self._tap(Direction.IN, WireKind.WS_CLOSE, code=self._close_code, text=text)
-
-    def _read_socket(self, socket: SyncWebSocket, ping_interval: float) -> _SessionEnd:
-        conn = self._conn
-        events = conn.websocket_opened(clock(), ping_interval=ping_interval, enter_unique_id=self._enter_id())
-        try:
-            self._send(socket, conn.data_to_send())
-            self._mark_established()
-            self._deliver(events)
-            # What was delivered is not held through the next wait, which in a quiet room lasts until
-            # the next heartbeat or message: the last frame and its events would stay alive with it.
-            del events
-            while conn.state is State.STREAMING:
-                deadline = conn.next_deadline()
-                wait = None if deadline is None else max(deadline - clock(), 0.0)
-                message = socket.receive(wait)  # stopped by disconnect() (its guard)
-                now = clock()
-                if isinstance(message, WebSocketClosed):
-                    self._close_code = message.code
-                    events = conn.websocket_closed(now, message.code)
-                elif message is None:
-                    events = conn.tick(now)
-                else:
-                    if self._settings.wire_tap is not None:
-                        self._tap(Direction.IN, WireKind.WS, message)
-                    events = conn.receive_ws_message(message, now)
-                    events += conn.tick(now)  # a busy socket must not starve the heartbeat
-                # The frame's events first, then its ack (and any heartbeat): writing costs ~80 µs
-                # (a system call that wakes the server) that the handlers need not wait for. Acks
-                # still go out in order, one frame's before the next frame is read; a slow handler
-                # delays them as it delays reading.
-                self._deliver(events)
-                self._send(socket, conn.data_to_send())
-                del events, message
-        except RemoteProtocolError as exc:
-            if conn.state is State.STREAMING:  # the socket's garbage, not the core's verdict
-                self._deliver(conn.websocket_closed(clock()))
-            return self._ended(exc, reason="protocol_error")
-        except WebcastError as exc:
-            if conn.state is State.STREAMING:
-                self._deliver(conn.websocket_closed(clock()))
-            return self._ended(exc)
-        return self._ended(None)
+        return end
 
     def _enter_id(self) -> int:
         # [C2] sends a random positive 63-bit enter_unique_id per enter (SPEC.md §4.5).

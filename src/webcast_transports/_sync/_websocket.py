@@ -79,6 +79,9 @@ class SyncWebSocket:
         what: str,
     ) -> None:
         self._stream = SyncBackend.streaming_io(stream)
+        # A stream that waits within a timeout and the interrupt by itself (asyncio's protocol stream):
+        # its idle wait then holds no cancel scope.
+        self._read_within = SyncBackend.read_within(self._stream)
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
@@ -134,6 +137,14 @@ class SyncWebSocket:
                 return None
             if SyncBackend.wait_slice is not None:
                 wait = SyncBackend.wait_slice if wait is None else min(wait, SyncBackend.wait_slice)
+            read_within = self._read_within
+            if read_within is not None:
+                with map_errors(self._what):
+                    within = read_within(_READ_SIZE, wait, self._interrupt)
+                if within is None:  # the deadline: the loop returns None
+                    continue
+                self._receive_data(within)
+                continue
             try:
                 # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
                 # flavour's socket applies ``wait`` itself.
