@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import weakref
+from importlib import metadata
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
@@ -963,6 +964,18 @@ class AsyncRunner:
             self._group.start_soon(func, name=name)
 
 
+def _anyio_version() -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in metadata.version("anyio").split(".")[:2])
+    except (metadata.PackageNotFoundError, ValueError):  # pragma: no cover  # an unusual install
+        return ()
+
+
+# The versions whose task groups wrap every task in a TaskHandle, which _spawn_on_asyncio spares; on
+# older ones anyio's start_soon already makes a plain task.
+_ANYIO_HAS_TASK_HANDLES: Final = _anyio_version() >= (4, 14)
+
+
 def _spawn_on_asyncio(
     group: TaskGroup, func: Callable[[], Coroutine[object, object, None]], name: str
 ) -> bool:
@@ -974,6 +987,8 @@ def _spawn_on_asyncio(
     ones: each is looked at first, and anything unexpected (trio, a custom or eager task factory,
     another anyio layout, a group not entered) leaves the task to ``start_soon``.
     """
+    if not _ANYIO_HAS_TASK_HANDLES:  # an older anyio spawns plain tasks itself
+        return False
     module = sys.modules.get("anyio._backends._asyncio")
     if module is None or type(group) is not getattr(module, "TaskGroup", None):
         return False

@@ -210,6 +210,25 @@ def test_an_unknown_anyio_layout_leaves_the_task_to_anyio(
     assert spawned == [False]
 
 
+def test_an_anyio_without_task_handles_spawns_its_own_tasks(
+    spawned: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before anyio 4.14 start_soon already makes a plain task: the asyncio path stands aside."""
+    monkeypatch.setattr(_backend, "_ANYIO_HAS_TASK_HANDLES", False)
+    steps: list[str] = []
+
+    async def work() -> None:
+        steps.append("ran")
+
+    async def main() -> None:
+        async with AsyncRunner() as runner:
+            runner.start(work, "webcast test")
+
+    anyio.run(main, backend="asyncio")
+    assert steps == ["ran"]
+    assert spawned == [False]
+
+
 def test_start_refuses_a_runner_not_entered() -> None:
     """start() outside the runner's block is a RuntimeError (nothing is started)."""
 
