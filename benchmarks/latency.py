@@ -26,6 +26,7 @@ import sys
 
 from benchmarks._clients import FLAVOURS, Case, run_cases
 from benchmarks._common import ServerProcess, report, table, write_readme
+from benchmarks._floor import run_floor
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--breakdown", action="store_true", help="split each latency at the socket read (a wire tap)"
     )
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor rows (bare asyncio protocol)")
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     ns = parser.parse_args(argv)
     cases = [
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     server = ServerProcess(1)
     try:
         outcomes = run_cases(ns.flavour, server, cases, all_events=False, breakdown=ns.breakdown)
+        uvloop = ns.flavour == "uvloop"
+        floors = [] if ns.no_floor else [run_floor(server, case, uvloop=uvloop) for case in cases]
     finally:
         server.close()
     header: tuple[str, ...] = (
@@ -57,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "max µs",
         "CPU µs/msg",
         "publish→handler p50/p99 µs",
+        "send()→handler p50/p99 µs",
     )
     if ns.breakdown:
         header += ("write→read p50/p99 µs", "read→handler p50/p99 µs")
@@ -64,9 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     for outcome in outcomes:
         cells = outcome.row()
         rows.append((outcome.case.label, *(cells[h] for h in header[1:])))
+    floor_name = "uvloop" if ns.flavour == "uvloop" else "asyncio"
+    for outcome in floors:
+        cells = outcome.row()
+        cells["publish→handler p50/p99 µs"] = cells["publish→handler p50/p99 µs"] + " (→ read)"
+        if ns.breakdown:
+            cells["write→read p50/p99 µs"] = _pair_of(cells, "p50 µs", "p99 µs")
+            cells["read→handler p50/p99 µs"] = "-"
+        label = f"floor: bare {floor_name} protocol, {outcome.case.label.split(' (')[0]}"
+        rows.append((label, *(cells[h] for h in header[1:])))
     result = table(header, rows)
     print(result)
-    behind = [f"{o.case.label}: the server fell {o.behind} frames behind" for o in outcomes if o.behind]
+    behind = [
+        f"{o.case.label}: the server fell {o.behind} frames behind" for o in [*outcomes, *floors] if o.behind
+    ]
     for line in behind:
         print(f"# {line}")
     notes = [
@@ -74,10 +90,21 @@ def main(argv: list[str] | None = None) -> int:
         "(at most 200) are dropped; the server process uses "
         + ", ".join(f"{o.server_cpu / o.seconds * 100:.0f}%" for o in outcomes)
         + " of a core.",
-        "p50 … max: from the server handing the frame's bytes to its socket to the handler being "
-        "called; publish→handler: from the server's stamp, before it encodes, gzips and writes.",
+        "p50 … max: from the server handing the frame's bytes to its socket (just before its "
+        "transport's write, the system call) to the handler being called; send()→handler: from "
+        "before the server calls anyio's send (the measure until 2026-11-25); publish→handler: "
+        "from the server's stamp, before it encodes, gzips and writes.",
         *behind,
     ]
+    if floors:
+        notes.append(
+            f"floor rows: the same server, pacing and stamps, read by a bare {floor_name} protocol "
+            "that only notes the time in data_received (no WebSocket parse, decode, ack or handler; "
+            "the frames are parsed after the case): the loopback and an asyncio program's wake-up "
+            "on this machine. Their p50 … max and CPU are to that read; the server process uses "
+            + ", ".join(f"{o.server_cpu / o.seconds * 100:.0f}%" for o in floors)
+            + " of a core."
+        )
     if ns.breakdown:
         notes.append(
             "write→read: the server's write system call, the loopback, and the client waking up, "
@@ -89,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         title = "Latency: server write → handler" + (", split at the read" if ns.breakdown else "")
         write_readme(name, report(name, title, result, notes))
     return 0
+
+
+def _pair_of(cells: dict[str, str], low: str, high: str) -> str:
+    return f"{cells[low]} / {cells[high]}"
 
 
 if __name__ == "__main__":
