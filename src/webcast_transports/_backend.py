@@ -372,14 +372,59 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         while not self._buffer:
             if self._lost or self._eof or self._closed:
-                self._raise_if_broken()
-                return b""
+                break
             waiter = self._read_waiter = self._loop.create_future()
             try:
                 await waiter
             finally:  # woken, or cancelled (the future with it): no future is left behind
                 self._read_waiter = None
+        return self._take(max_bytes)
+
+    async def read_within(
+        self, interrupt: AsyncInterrupt, max_bytes: int, timeout: float | None
+    ) -> bytes | None:
+        """:meth:`read`, bounded by ``timeout`` and stopped by ``interrupt``, as
+        :meth:`AsyncInterrupt.read` does with a guard, without its cancel scope (anyio's scope costs
+        ~5 µs to enter and as much to leave, the leaving between the bytes' arrival and the frame's
+        handlers): the one wait's future is woken by the bytes, by a loop timer at ``timeout``, or
+        by :meth:`AsyncInterrupt.request`. A cancellation of the task still cancels the future.
+
+        Returns:
+            What :meth:`read` returns; ``None`` when ``timeout`` passed first.
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the wait.
+        """
+        interrupt.check()
+        if not self._readable():
+            loop = self._loop
+            waiter = self._read_waiter = loop.create_future()
+            timer = None if timeout is None else loop.call_later(max(timeout, 0.0), _wake_future, waiter)
+            waiters = interrupt._scopes
+            waiters.append(waiter)
+            try:
+                await waiter
+            finally:  # woken, or cancelled (the future with it): no future or timer is left behind
+                self._read_waiter = None
+                waiters.remove(waiter)
+                if timer is not None:
+                    timer.cancel()
+            interrupt.check()
+            if not self._readable():
+                return None  # the timer woke it
+        return self._take(max_bytes)
+
+    def _readable(self) -> bool:
+        """Whether a read would not wait: bytes are buffered, or the stream has ended."""
+        return bool(self._buffer) or self._lost or self._eof or self._closed
+
+    def _take(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` of the bytes received; ``b""`` (or the failure) once they are all read
+        and the stream has ended."""
         buffer = self._buffer
+        if not buffer:
+            self._raise_if_broken()
+            return b""
         if len(buffer) <= max_bytes:
             self._buffer = b""
             data = buffer if type(buffer) is bytes else bytes(buffer)
@@ -393,12 +438,22 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not self.write_nowait(buffer):
+            await self.drain()
+
+    def write_nowait(self, buffer: bytes) -> bool:
+        """Hand ``buffer`` to the transport (which sends what the kernel takes at once): whether that
+        was all of it, so that nothing is to wait for (else :meth:`drain`)."""
         if not buffer:
-            return
+            return True
         if self._lost or self._closed or self._transport.is_closing():
             self._raise_if_broken(always=True)
         self._transport.write(buffer)
-        if self._write_paused:  # not all of it went: wait until the kernel takes the rest
+        return not self._write_paused
+
+    async def drain(self) -> None:
+        """Wait until the kernel has taken what the transport holds (anyio set its limit to 0)."""
+        if self._write_paused:
             waiter = self._drain_waiter = self._loop.create_future()
             try:
                 await waiter
@@ -442,6 +497,12 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         if always:
             raise anyio.BrokenResourceError
 
+
+
+def _wake_future(waiter: asyncio.Future[None]) -> None:
+    """A loop timer's callback: wake the task waiting on ``waiter``, unless something else did."""
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class _ProtocolByteStream(anyio.abc.ByteStream):
@@ -535,7 +596,9 @@ class AsyncInterrupt:
     def __init__(self) -> None:
         self._requested = False
         # The guarded waits in progress (one, or two nested): a list, lighter than a set for so few.
-        self._scopes: list[anyio.CancelScope] = []
+        # A future is a read of the asyncio protocol stream (``_AsyncioProtocolStream.read_within``),
+        # woken rather than cancelled.
+        self._scopes: list[anyio.CancelScope | asyncio.Future[None]] = []
 
     @property
     def requested(self) -> bool:
@@ -546,7 +609,10 @@ class AsyncInterrupt:
         """Ask for a stop: cancel the wait in progress, and make every later one raise at once."""
         self._requested = True
         for scope in self._scopes:
-            scope.cancel()
+            if isinstance(scope, asyncio.Future):
+                _wake_future(scope)
+            else:
+                scope.cancel()
 
     def check(self) -> None:
         """Raise :class:`Interrupted` if a stop was asked for."""
@@ -565,6 +631,40 @@ class AsyncInterrupt:
         if check and self._requested:
             raise Interrupted
         return AsyncGuard(self, timeout)
+
+    async def read(
+        self, stream: httpcore.AsyncNetworkStream, max_bytes: int, timeout: float | None
+    ) -> bytes | None:
+        """``stream.read(max_bytes)`` in a :meth:`guard` of ``timeout``: the bytes, or ``None`` when
+        ``timeout`` passed first. The asyncio protocol stream does the same without the guard's
+        cancel scope (``_AsyncioProtocolStream.read_within``).
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the read.
+        """
+        if type(stream) is _AsyncioProtocolStream:
+            return await stream.read_within(self, max_bytes, timeout)
+        with self.guard(timeout) as guard:
+            data = await stream.read(max_bytes, timeout)
+        return None if guard.timed_out else data
+
+    async def write(self, stream: httpcore.AsyncNetworkStream, data: bytes, timeout: float | None) -> bool:
+        """``stream.write(data)`` in a :meth:`guard` of ``timeout`` that does not check for a stop
+        first (an ack must go out): whether it finished in time. On the asyncio protocol stream a
+        write the kernel takes at once (the usual one) needs no wait, and so no guard.
+
+        Raises:
+            Interrupted: a stop was asked for during the write.
+        """
+        if type(stream) is _AsyncioProtocolStream:
+            if stream.write_nowait(data):
+                return True
+            with self.guard(timeout, check=False) as guard:
+                await stream.drain()
+            return not guard.timed_out
+        with self.guard(timeout, check=False) as guard:
+            await stream.write(data, timeout)
+        return not guard.timed_out
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.
@@ -641,6 +741,27 @@ class SyncInterrupt:
         if check:
             self.check()
         return SyncGuard(self)
+
+    def read(self, stream: httpcore.NetworkStream, max_bytes: int, timeout: float | None) -> bytes | None:
+        """``stream.read(max_bytes, timeout)`` in a :meth:`guard` (the socket applies ``timeout`` and
+        raises on it; ``None`` is the async twin's).
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the read.
+        """
+        with self.guard(timeout):
+            return stream.read(max_bytes, timeout)
+
+    def write(self, stream: httpcore.NetworkStream, data: bytes, timeout: float | None) -> bool:
+        """``stream.write(data, timeout)`` in a :meth:`guard` that does not check for a stop first:
+        true (the socket raises on its ``timeout``; the async twin says whether it finished in time).
+
+        Raises:
+            Interrupted: a stop was asked for during the write.
+        """
+        with self.guard(timeout, check=False):
+            stream.write(data, timeout)
+        return True
 
     def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.

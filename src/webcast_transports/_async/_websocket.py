@@ -140,7 +140,12 @@ class AsyncWebSocket:
         deadline = None if timeout is None else clock() + timeout
         stream = self._stream
         while True:
-            message = await self._next_message()
+            # A whole binary frame read already is taken here, without the coroutines around wsproto.
+            message: bytes | WebSocketClosed | None = None
+            if self._simple and self._closed is None:
+                message = self._next_simple_frame()
+            if message is None:
+                message = await self._next_message()
             if message is not None:
                 return message
             wait = None if deadline is None else deadline - clock()
@@ -149,14 +154,14 @@ class AsyncWebSocket:
             if AsyncBackend.wait_slice is not None:
                 wait = AsyncBackend.wait_slice if wait is None else min(wait, AsyncBackend.wait_slice)
             try:
-                # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
-                # flavour's socket applies ``wait`` itself.
-                with self._interrupt.guard(wait) as guard, map_errors(self._what):
-                    data = await stream.read(_READ_SIZE, wait)
+                # The interrupt bounds the read by ``wait`` and by disconnect() (async: one scope, or
+                # none on asyncio's protocol stream); the blocking flavour's socket applies ``wait``.
+                with map_errors(self._what):
+                    data = await self._interrupt.read(stream, _READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
                 continue
-            if guard.timed_out:  # the async flavour's deadline: the loop returns None
+            if data is None:  # the async flavour's deadline: the loop returns None
                 continue
             self._receive_data(data)
 
@@ -243,19 +248,16 @@ class AsyncWebSocket:
         return message
 
     def _hand_to_wsproto(self) -> None:
-        """Stop parsing frames here: wsproto gets the bytes not parsed yet, and all that come."""
-        if self._simple:
-            self._simple = False
-            rest = self._pending[self._offset :]
-            self._pending, self._offset = b"", 0
-            if rest:
-                self._proto.receive_bytes(bytes(rest))
+        """Stop parsing frames here: wsproto gets the bytes not parsed yet, and all that come (once
+        it has them, nothing is pending here: a second call does nothing)."""
+        self._simple = False
+        rest = self._pending[self._offset :]
+        self._pending, self._offset = b"", 0
+        if rest:
+            self._proto.receive_bytes(bytes(rest))
 
     async def _next_frames(self) -> bytes | WebSocketClosed | None:
-        if self._simple:
-            message = self._next_simple_frame()
-            if message is not None or self._simple:
-                return message
+        # While the socket parses frames itself (``receive`` tried first), wsproto holds nothing.
         for frame in self._proto.received_frames():
             opcode = frame.opcode
             if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
@@ -303,9 +305,9 @@ class AsyncWebSocket:
             with map_errors(self._what):
                 await self._stream.write(data, timeout)
             return
-        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._what):
-            await self._stream.write(data, timeout)
-        if guard.timed_out:
+        with map_errors(self._what):
+            written = await self._interrupt.write(self._stream, data, timeout)
+        if not written:
             raise ReadTimeout(f"{self._what}: timed out writing (over {timeout} s)")
 
     async def _close_quietly(self, code: int, reason: str, *, timeout: float | None, guarded: bool) -> None:

@@ -141,7 +141,12 @@ class SyncWebSocket:
         deadline = None if timeout is None else clock() + timeout
         stream = self._stream
         while True:
-            message = self._next_message()
+            # A whole binary frame read already is taken here, without the coroutines around wsproto.
+            message: bytes | WebSocketClosed | None = None
+            if self._simple and self._closed is None:
+                message = self._next_simple_frame()
+            if message is None:
+                message = self._next_message()
             if message is not None:
                 return message
             wait = None if deadline is None else deadline - clock()
@@ -150,14 +155,14 @@ class SyncWebSocket:
             if SyncBackend.wait_slice is not None:
                 wait = SyncBackend.wait_slice if wait is None else min(wait, SyncBackend.wait_slice)
             try:
-                # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
-                # flavour's socket applies ``wait`` itself.
-                with self._interrupt.guard(wait) as guard, map_errors(self._what):
-                    data = stream.read(_READ_SIZE, wait)
+                # The interrupt bounds the read by ``wait`` and by disconnect() (async: one scope, or
+                # none on asyncio's protocol stream); the blocking flavour's socket applies ``wait``.
+                with map_errors(self._what):
+                    data = self._interrupt.read(stream, _READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
                 continue
-            if guard.timed_out:  # the async flavour's deadline: the loop returns None
+            if data is None:  # the async flavour's deadline: the loop returns None
                 continue
             self._receive_data(data)
 
@@ -244,19 +249,16 @@ class SyncWebSocket:
         return message
 
     def _hand_to_wsproto(self) -> None:
-        """Stop parsing frames here: wsproto gets the bytes not parsed yet, and all that come."""
-        if self._simple:
-            self._simple = False
-            rest = self._pending[self._offset :]
-            self._pending, self._offset = b"", 0
-            if rest:
-                self._proto.receive_bytes(bytes(rest))
+        """Stop parsing frames here: wsproto gets the bytes not parsed yet, and all that come (once
+        it has them, nothing is pending here: a second call does nothing)."""
+        self._simple = False
+        rest = self._pending[self._offset :]
+        self._pending, self._offset = b"", 0
+        if rest:
+            self._proto.receive_bytes(bytes(rest))
 
     def _next_frames(self) -> bytes | WebSocketClosed | None:
-        if self._simple:
-            message = self._next_simple_frame()
-            if message is not None or self._simple:
-                return message
+        # While the socket parses frames itself (``receive`` tried first), wsproto holds nothing.
         for frame in self._proto.received_frames():
             opcode = frame.opcode
             if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
@@ -304,9 +306,9 @@ class SyncWebSocket:
             with map_errors(self._what):
                 self._stream.write(data, timeout)
             return
-        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._what):
-            self._stream.write(data, timeout)
-        if guard.timed_out:
+        with map_errors(self._what):
+            written = self._interrupt.write(self._stream, data, timeout)
+        if not written:
             raise ReadTimeout(f"{self._what}: timed out writing (over {timeout} s)")
 
     def _close_quietly(self, code: int, reason: str, *, timeout: float | None, guarded: bool) -> None:
