@@ -10,8 +10,10 @@ module; ``scripts/unasync.py`` generates ``_sync/`` by renaming them to the ``Sy
   cancels instead, so it has none).
 * :class:`AsyncInterrupt` / :class:`SyncInterrupt`: how ``disconnect()`` stops the driver. Async: a
   cancel scope around every wait the driver does, which can also carry the wait's deadline, so that a
-  socket read or write in the streaming phase costs one scope. Blocking: a flag, seen by sleeps at
-  once and by socket reads within ``wait_slice``.
+  socket read or write in the streaming phase costs one scope; on asyncio's protocol stream a read
+  waits on a future that ``disconnect()`` wakes, and a write the kernel takes at once waits for
+  nothing, so neither needs a scope. Blocking: a flag, seen by sleeps at once and by socket reads
+  within ``wait_slice``.
 * :class:`AsyncSignal` / :class:`SyncSignal`: a one-shot flag to wait for (connected, finished).
 * :class:`AsyncChannel` / :class:`SyncChannel`: a bounded queue of events for ``events()``.
 * :class:`AsyncRunner` / :class:`SyncRunner`: where the driver runs: a task group (asyncio and trio

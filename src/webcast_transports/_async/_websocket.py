@@ -7,9 +7,11 @@ asks, though TikTok sends none (SPEC.md §2.5); text messages are passed on as t
 the core to judge (SPEC.md §4: every push frame is binary).
 
 The socket does its own waiting, the interrupt's way (``disconnect()`` stops it): in the async
-flavour each read or write is one cancel scope, :meth:`AsyncInterrupt.guard`, which also carries the
-read's deadline or the write's timeout, on the anyio stream under httpcore's, or on asyncio on the
-socket's transport through a protocol of our own (``AsyncBackend.streaming_io``); reads in the
+flavour each read or write is :meth:`AsyncInterrupt.read` or :meth:`AsyncInterrupt.write`, one
+cancel scope (:meth:`AsyncInterrupt.guard`) that also carries the read's deadline or the write's
+timeout, on the anyio stream under httpcore's; on asyncio the socket's transport is read through a
+protocol of our own (``AsyncBackend.streaming_io``), whose reads wait on a future without a scope
+and whose writes wait (in a scope) only when the kernel does not take them at once; reads in the
 blocking flavour wait at most ``AsyncBackend.wait_slice`` at a time to look at the interrupt's
 flag. A read takes all the bytes available (up to 64 KiB), and wsproto parses every frame in them
 before the next read.
