@@ -1,16 +1,33 @@
 """Latency: the server writing a frame → the user's handler called, p50/p99, on one connection.
 
-Run: ``python -m benchmarks.latency [--duration S] [--flavour asyncio|trio|blocking]``
+Run: ``python -m benchmarks.latency [--duration S] [--flavour asyncio|uvloop|trio|blocking]
+[--breakdown] [--no-floor]``
 
 A mock server runs in its own process (``benchmarks._server``) with one room; one client (asyncio by
 default) connects to it over loopback with a ``chat`` handler. The server publishes frames at a steady
 rate; every chat's comment is a stamp (``time.monotonic_ns()`` when it is published), and the server
-notes ``time.monotonic_ns()`` again just before it hands the frame's bytes (encoded, gzip'd and
-WebSocket-framed) to its socket, which it reports per stamp once the case is over. The handler notes
-its own ``monotonic_ns()`` (CLOCK_MONOTONIC: one clock for the whole machine), and the latency is
-handler − write: the write system call and the loopback, the client's wake-up, read and WebSocket
-parsing, decode and dispatch. "publish→handler" adds the Python mock server's encoding, gzip and
-write (what this benchmark measured before, ~300 µs of it the server's). Cases:
+notes ``time.monotonic_ns()`` again immediately before it hands the frame's bytes (encoded, gzip'd and
+WebSocket-framed) to its socket's asyncio transport, whose ``write`` makes the ``send`` system call at
+once (the socket is idle; a busy one is written through anyio's ``send`` as before), and reports it
+per stamp once the case is over. The handler notes its own ``monotonic_ns()`` (CLOCK_MONOTONIC: one
+clock for the whole machine), and the latency is handler − write: the write system call and the
+loopback, the client's wake-up, read and WebSocket parsing, decode and dispatch.
+
+Other columns, so that nothing is hidden: "send()→handler" is measured from before the server calls
+anyio's ``SocketStream.send`` (what this benchmark measured from until 2026-11-25; on anyio 4.16 that
+``send`` only yields to the loop before writing when cancelled, so the two differ by ~2 µs, the
+checks before the write). "publish→handler" adds the Python mock server's encoding, gzip and write
+(~130 µs of it the server's). With ``--breakdown`` a wire tap notes when the client's driver has each
+frame (read and WebSocket-parsed), splitting the latency at that point: write→read and read→handler.
+
+The floor rows (unless ``--no-floor``): once the client's cases are over, the same server process,
+pacing and stamping, read by a bare asyncio protocol in this process (``benchmarks._floor``) that
+only notes the time in ``data_received``, with no WebSocket parsing, decode, ack, heartbeat or
+handler (the frames are parsed after the case to find their stamps): the loopback and the wake-up
+of an asyncio program on this machine, the least any asyncio client pays. Their p50 … max and CPU
+are to that ``data_received``. (On uvloop, the floor runs on uvloop; for trio and blocking, on asyncio.)
+
+Cases:
 
 * ``1k msgs/s``: 1,000 frames a second of one chat each.
 * ``20k msgs/s``: 1,000 frames a second of 20 chats each (a frame's messages share its stamp, so
