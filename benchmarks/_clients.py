@@ -63,6 +63,7 @@ class Outcome:
     cpu: float = 0.0
     server_cpu: float = 0.0
     latencies_us: list[float] = field(default_factory=list)  # server's write → handler
+    from_send_us: list[float] = field(default_factory=list)  # server's call of anyio's send → handler
     from_stamp_us: list[float] = field(default_factory=list)  # server's publish → handler
     to_read_us: list[float] = field(default_factory=list)  # server's write → client's read
     read_to_handler_us: list[float] = field(default_factory=list)
@@ -79,6 +80,7 @@ class Outcome:
             "p99 µs": f"{percentile(lat, 0.99):,.0f}",
             "max µs": f"{lat[-1]:,.0f}" if lat else "-",
             "publish→handler p50/p99 µs": _pair(self.from_stamp_us),
+            "send()→handler p50/p99 µs": _pair(self.from_send_us),
             "write→read p50/p99 µs": _pair(self.to_read_us),
             "read→handler p50/p99 µs": _pair(self.read_to_handler_us),
             "CPU µs/msg": f"{self.cpu / self.received * 1e6:.1f}" if self.received else "-",
@@ -144,13 +146,15 @@ def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: 
     skip = min(len(collector.seen_ns) // 20, 200)  # the first ones pay for warm caches
     seen = collector.seen_ns[skip:]
     written: dict[str, int] = answer.get("written", {})
-    latencies, from_stamp, to_read, read_to_handler = [], [], [], []
+    send_called: dict[str, int] = answer.get("send_called", {})
+    latencies, from_send, from_stamp, to_read, read_to_handler = [], [], [], [], []
     for stamp, read, now in seen:
         from_stamp.append((now - stamp) / 1000)
         at = written.get(str(stamp))
         if at is None:  # not reported (the server's answer is late): no write time to measure from
             continue
         latencies.append((now - at) / 1000)
+        from_send.append((now - send_called.get(str(stamp), at)) / 1000)
         if read:
             to_read.append((read - at) / 1000)
             read_to_handler.append((now - read) / 1000)
@@ -162,6 +166,7 @@ def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: 
         seconds=seconds,
         cpu=cpu,
         latencies_us=latencies,
+        from_send_us=from_send,
         from_stamp_us=from_stamp,
         to_read_us=to_read,
         read_to_handler_us=read_to_handler,

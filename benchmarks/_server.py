@@ -12,12 +12,18 @@ stdin line is a JSON command, answered by one stdout JSON line:
   messages: ``chat`` messages only, or the realistic mix (``fixtures.realistic_mix``) ending with
   one chat. Every chat's comment is ``time.monotonic_ns()`` read in the server's event loop just
   before it publishes the frame (then the server encodes, gzips and writes it). The server also
-  notes ``time.monotonic_ns()`` just before it hands each frame's bytes to its socket (after the
-  encoding, gzip and WebSocket framing), so a client on the same machine can tell the latency from
-  the server writing to its handler. Answer: ``{"frames": n, "messages": m, "behind": frames not
-  sent on time at the end, "written": {stamp: write time}}``: for every chat stamp of the run, when
-  the frame carrying it was written (``monotonic_ns``; a stamp whose frame was not written within a
-  second of the end is left out).
+  notes ``time.monotonic_ns()`` twice as it writes each frame (after the encoding, gzip and
+  WebSocket framing): once before it calls anyio's ``SocketStream.send`` (what the benchmarks
+  measured from until 2026-11-25), and once more immediately before it hands the bytes to the
+  socket's asyncio transport, whose ``write`` makes the ``send`` system call at once (its buffer is
+  empty). For that, a frame whose socket is idle (nothing left unsent, anyio not waiting for the
+  buffer to drain) is written to the transport directly, as anyio's ``send`` would, with its final
+  yield; otherwise (a busy socket) it goes through ``send`` and both times are the one before it.
+  So a client on the same machine can tell the latency from the server writing to its handler.
+  Answer: ``{"frames": n, "messages": m, "behind": frames not sent on time at the end, "written":
+  {stamp: write time}, "send_called": {stamp: time before anyio's send}}``: for every chat stamp
+  of the run, when the frame carrying it was written (``monotonic_ns``; a stamp whose frame was not
+  written within a second of the end is left out).
 * ``{"cmd": "end"}`` — every room's stream ends (clients get ``streamEnd`` and disconnect).
 
 End of stdin stops the server. The pacer calls into the server's loop through its portal (one call
@@ -27,6 +33,7 @@ per 1 ms tick with every frame then due), and stamps there.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import itertools
 import json
@@ -34,6 +41,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+import anyio.lowlevel
 from wsproto.events import BytesMessage
 
 from webcast_proto import fixtures
@@ -53,22 +61,52 @@ PLACEHOLDER = b"\x01" * STAMP_WIDTH
 FRAME_SIZES = (1, 3, 8, 2, 15, 5, 40, 4, 1, 25, 6, 12)
 
 
-# (room id, room position of a message) → monotonic_ns() just before its frame was written, while
-# a pace with write times runs; None otherwise (nothing is kept).
-_WRITTEN: dict[tuple[int, int], int] | None = None
+# (room id, room position of a message) → (monotonic_ns() before anyio's send was called, and just
+# before the frame's bytes went to the socket's transport), while a pace with write times runs; None
+# otherwise (nothing is kept).
+_WRITTEN: dict[tuple[int, int], tuple[int, int]] | None = None
+
+
+def _idle_transport(stream: object) -> asyncio.WriteTransport | None:
+    """The asyncio transport under anyio's socket ``stream`` when a write would reach the socket at
+    once (open, nothing buffered, anyio not waiting for it to drain), else ``None``."""
+    transport = getattr(stream, "_transport", None)
+    write_event = getattr(getattr(stream, "_protocol", None), "write_event", None)
+    if (
+        not isinstance(transport, asyncio.WriteTransport)
+        or getattr(stream, "_closed", True)
+        or transport.is_closing()
+        or transport.get_write_buffer_size()
+        or not isinstance(write_event, asyncio.Event)
+        or not write_event.is_set()
+    ):
+        return None
+    return transport
 
 
 async def _write_entries_timed(session: _session.Session, operation: _session.Entries) -> None:
-    """``Session._write_entries``, noting the time just before the frame's bytes go to the socket."""
+    """``Session._write_entries``, noting the time before anyio's ``send`` and the time just before
+    the frame's bytes go to the socket (the module docstring)."""
     frame = session.socket.msg_frame(operation.first, operation.count, session.server.now_ms())
     data = session.ws.send(BytesMessage(frame))
     written = _WRITTEN
-    if written is not None:
-        at = time.monotonic_ns()
-        room_id = session.state.room.room_id
-        for position in range(operation.first, operation.first + operation.count):
-            written[room_id, position] = at
-    await session.stream.send(data)
+    if written is None:
+        await session.stream.send(data)
+        return
+    called = time.monotonic_ns()
+    transport = _idle_transport(session.stream)
+    at = time.monotonic_ns() if transport is not None else called
+    room_id = session.state.room.room_id
+    for position in range(operation.first, operation.first + operation.count):
+        written[room_id, position] = (called, at)
+    if transport is None:
+        await session.stream.send(data)
+        return
+    # As anyio's send does on an idle socket: write (the system call, at once), then one yield that
+    # a cancellation cannot interrupt. A partial write leaves the rest buffered and anyio's protocol
+    # paused (its write limit is 0), so the next send waits for the socket to drain as before.
+    transport.write(data)
+    await anyio.lowlevel.cancel_shielded_checkpoint()
 
 
 # The mock's writer table maps each operation to its method: the timed one replaces the entries'.
@@ -76,7 +114,7 @@ _session._WRITERS[_session.Entries] = _write_entries_timed
 
 
 @contextlib.contextmanager
-def _timing_writes() -> Iterator[dict[tuple[int, int], int]]:
+def _timing_writes() -> Iterator[dict[tuple[int, int], tuple[int, int]]]:
     global _WRITTEN
     _WRITTEN = {}
     try:
@@ -152,7 +190,10 @@ class Pacer:
             while not all(key in written for key in wanted) and time.monotonic() < give_up:
                 time.sleep(0.01)
             answer["written"] = {
-                str(stamp): written[key] for stamp, key in self.stamped.items() if key in written
+                str(stamp): written[key][1] for stamp, key in self.stamped.items() if key in written
+            }
+            answer["send_called"] = {
+                str(stamp): written[key][0] for stamp, key in self.stamped.items() if key in written
             }
         return answer
 

@@ -10,8 +10,10 @@ module; ``scripts/unasync.py`` generates ``_sync/`` by renaming them to the ``Sy
   cancels instead, so it has none).
 * :class:`AsyncInterrupt` / :class:`SyncInterrupt`: how ``disconnect()`` stops the driver. Async: a
   cancel scope around every wait the driver does, which can also carry the wait's deadline, so that a
-  socket read or write in the streaming phase costs one scope. Blocking: a flag, seen by sleeps at
-  once and by socket reads within ``wait_slice``.
+  socket read or write in the streaming phase costs one scope; on asyncio's protocol stream a read
+  waits on a future that ``disconnect()`` wakes, and a write the kernel takes at once waits for
+  nothing, so neither needs a scope. Blocking: a flag, seen by sleeps at once and by socket reads
+  within ``wait_slice``.
 * :class:`AsyncSignal` / :class:`SyncSignal`: a one-shot flag to wait for (connected, finished).
 * :class:`AsyncChannel` / :class:`SyncChannel`: a bounded queue of events for ``events()``.
 * :class:`AsyncRunner` / :class:`SyncRunner`: where the driver runs: a task group (asyncio and trio
@@ -137,15 +139,6 @@ class AsyncBackend:
             return ours
         _AsyncioProtocolStream.take_over_under_tls(anyio_stream)
         return _AnyIODirectStream(anyio_stream, leading, stream)  # type: ignore[arg-type]
-
-    @staticmethod
-    def read_within(
-        stream: httpcore.AsyncNetworkStream,
-    ) -> Callable[[int, float | None, AsyncInterrupt], Coroutine[object, object, bytes | None]] | None:
-        """How ``stream`` (from :meth:`streaming_io`) reads within a timeout and an interrupt by itself,
-        without a guard's cancel scope (:meth:`_AsyncioProtocolStream.read_within`); ``None`` when it
-        cannot, and is read in :meth:`AsyncInterrupt.guard`."""
-        return stream.read_within if type(stream) is _AsyncioProtocolStream else None
 
     @staticmethod
     def current_worker() -> int:
@@ -384,8 +377,7 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         while not self._buffer:
             if self._lost or self._eof or self._closed:
-                self._raise_if_broken()
-                return b""
+                break
             waiter = self._read_waiter = self._loop.create_future()
             try:
                 await waiter
@@ -394,47 +386,50 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         return self._take(max_bytes)
 
     async def read_within(
-        self, max_bytes: int, timeout: float | None, interrupt: AsyncInterrupt
+        self, interrupt: AsyncInterrupt, max_bytes: int, timeout: float | None
     ) -> bytes | None:
-        """:meth:`read`, bounded by ``timeout`` seconds and stopped by ``interrupt``, without a cancel
-        scope: the wait is the read's future, which a timer or :meth:`AsyncInterrupt.request` settles.
-        What :meth:`AsyncInterrupt.guard` around :meth:`read` does, less ~0.6 KiB (anyio's scope) for
-        as long as an idle socket waits.
+        """:meth:`read`, bounded by ``timeout`` and stopped by ``interrupt``, as
+        :meth:`AsyncInterrupt.read` does with a guard, without its cancel scope (anyio's scope costs
+        ~5 µs to enter and as much to leave, the leaving between the bytes' arrival and the frame's
+        handlers): the one wait's future is woken by the bytes, by a loop timer at ``timeout``, or
+        by :meth:`AsyncInterrupt.request`. A cancellation of the task still cancels the future.
 
         Returns:
-            The bytes read (``b""``: the end of the stream); ``None`` when ``timeout`` ran out first.
+            What :meth:`read` returns; ``None`` when ``timeout`` passed first.
 
         Raises:
             Interrupted: a stop was asked for, before or during the wait.
         """
         interrupt.check()
-        if self._must_wait():
+        if not self._readable():
             loop = self._loop
             waiter = self._read_waiter = loop.create_future()
-            timer = None if timeout is None else loop.call_later(max(timeout, 0.0), _settle, waiter, None)
-            interrupt._waiter = waiter
+            timer = None if timeout is None else loop.call_later(max(timeout, 0.0), _wake_future, waiter)
+            waiters = interrupt._scopes
+            waiters.append(waiter)
             try:
-                await waiter  # woken with data, by the timer (None) or by a stop (Interrupted)
-            finally:  # or cancelled, the future with it
-                self._read_waiter = interrupt._waiter = None
+                await waiter
+            finally:  # woken, or cancelled (the future with it): no future or timer is left behind
+                self._read_waiter = None
+                waiters.remove(waiter)
                 if timer is not None:
                     timer.cancel()
-                if waiter.done() and not waiter.cancelled():
-                    waiter.exception()  # a stop's Interrupted counts as seen, even if a cancel beat it
-            if self._must_wait():
-                return None  # the timer
-        if not self._buffer:
-            self._raise_if_broken()
-            return b""
+            interrupt.check()
+            if not self._readable():
+                return None  # the timer woke it
         return self._take(max_bytes)
 
-    def _must_wait(self) -> bool:
-        """Whether a read has to wait: nothing buffered, and the stream neither ended nor closed."""
-        return not self._buffer and not (self._lost or self._eof or self._closed)
+    def _readable(self) -> bool:
+        """Whether a read would not wait: bytes are buffered, or the stream has ended."""
+        return bool(self._buffer) or self._lost or self._eof or self._closed
 
     def _take(self, max_bytes: int) -> bytes:
-        """Up to ``max_bytes`` of the buffered bytes (there are some), reading on if that makes room."""
+        """Up to ``max_bytes`` of the bytes received; ``b""`` (or the failure) once they are all read
+        and the stream has ended."""
         buffer = self._buffer
+        if not buffer:
+            self._raise_if_broken()
+            return b""
         if len(buffer) <= max_bytes:
             self._buffer = b""
             data = buffer if type(buffer) is bytes else bytes(buffer)
@@ -448,12 +443,22 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not self.write_nowait(buffer):
+            await self.drain()
+
+    def write_nowait(self, buffer: bytes) -> bool:
+        """Hand ``buffer`` to the transport (which sends what the kernel takes at once): whether that
+        was all of it, so that nothing is to wait for (else :meth:`drain`)."""
         if not buffer:
-            return
+            return True
         if self._lost or self._closed or self._transport.is_closing():
             self._raise_if_broken(always=True)
         self._transport.write(buffer)
-        if self._write_paused:  # not all of it went: wait until the kernel takes the rest
+        return not self._write_paused
+
+    async def drain(self) -> None:
+        """Wait until the kernel has taken what the transport holds (anyio set its limit to 0)."""
+        if self._write_paused:
             waiter = self._drain_waiter = self._loop.create_future()
             try:
                 await waiter
@@ -498,13 +503,10 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             raise anyio.BrokenResourceError
 
 
-def _settle(waiter: asyncio.Future[None], exc: BaseException | None) -> None:
-    """End ``waiter``'s wait, with ``exc`` raised in the waiting task if given, unless it has ended."""
+def _wake_future(waiter: asyncio.Future[None]) -> None:
+    """A loop timer's callback: wake the task waiting on ``waiter``, unless something else did."""
     if not waiter.done():
-        if exc is None:
-            waiter.set_result(None)
-        else:
-            waiter.set_exception(exc)
+        waiter.set_result(None)
 
 
 class _ProtocolByteStream(anyio.abc.ByteStream):
@@ -545,13 +547,6 @@ class SyncBackend:
         """The stream a WebSocket reads and writes after the upgrade: ``stream`` itself (a blocking
         read or write is a socket timeout and a system call; there is nothing to save)."""
         return stream
-
-    @staticmethod
-    def read_within(
-        stream: httpcore.NetworkStream,
-    ) -> Callable[[int, float | None, SyncInterrupt], bytes | None] | None:
-        """``None``: a blocking stream applies its timeout itself, and the guard checks the flag."""
-        return None
 
     @staticmethod
     def current_worker() -> int:
@@ -600,15 +595,14 @@ class SyncBackend:
 class AsyncInterrupt:
     """Stops the driver's waits once :meth:`request` is called (from another task on the same loop)."""
 
-    __slots__ = ("_requested", "_scopes", "_waiter")
+    __slots__ = ("_requested", "_scopes")
 
     def __init__(self) -> None:
         self._requested = False
         # The guarded waits in progress (one, or two nested): a list, lighter than a set for so few.
-        self._scopes: list[anyio.CancelScope] = []
-        # The asyncio protocol stream's read in progress, which waits without a scope
-        # (_AsyncioProtocolStream.read_within): a stop raises Interrupted in it.
-        self._waiter: asyncio.Future[None] | None = None
+        # A future is a read of the asyncio protocol stream (``_AsyncioProtocolStream.read_within``),
+        # woken rather than cancelled.
+        self._scopes: list[anyio.CancelScope | asyncio.Future[None]] = []
 
     @property
     def requested(self) -> bool:
@@ -619,9 +613,10 @@ class AsyncInterrupt:
         """Ask for a stop: cancel the wait in progress, and make every later one raise at once."""
         self._requested = True
         for scope in self._scopes:
-            scope.cancel()
-        if self._waiter is not None:
-            _settle(self._waiter, Interrupted())
+            if isinstance(scope, asyncio.Future):
+                _wake_future(scope)
+            else:
+                scope.cancel()
 
     def check(self) -> None:
         """Raise :class:`Interrupted` if a stop was asked for."""
@@ -640,6 +635,40 @@ class AsyncInterrupt:
         if check and self._requested:
             raise Interrupted
         return AsyncGuard(self, timeout)
+
+    async def read(
+        self, stream: httpcore.AsyncNetworkStream, max_bytes: int, timeout: float | None
+    ) -> bytes | None:
+        """``stream.read(max_bytes)`` in a :meth:`guard` of ``timeout``: the bytes, or ``None`` when
+        ``timeout`` passed first. The asyncio protocol stream does the same without the guard's
+        cancel scope (``_AsyncioProtocolStream.read_within``).
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the read.
+        """
+        if type(stream) is _AsyncioProtocolStream:
+            return await stream.read_within(self, max_bytes, timeout)
+        with self.guard(timeout) as guard:
+            data = await stream.read(max_bytes, timeout)
+        return None if guard.timed_out else data
+
+    async def write(self, stream: httpcore.AsyncNetworkStream, data: bytes, timeout: float | None) -> bool:
+        """``stream.write(data)`` in a :meth:`guard` of ``timeout`` that does not check for a stop
+        first (an ack must go out): whether it finished in time. On the asyncio protocol stream a
+        write the kernel takes at once (the usual one) needs no wait, and so no guard.
+
+        Raises:
+            Interrupted: a stop was asked for during the write.
+        """
+        if type(stream) is _AsyncioProtocolStream:
+            if stream.write_nowait(data):
+                return True
+            with self.guard(timeout, check=False) as guard:
+                await stream.drain()
+            return not guard.timed_out
+        with self.guard(timeout, check=False) as guard:
+            await stream.write(data, timeout)
+        return not guard.timed_out
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.
@@ -716,6 +745,27 @@ class SyncInterrupt:
         if check:
             self.check()
         return SyncGuard(self)
+
+    def read(self, stream: httpcore.NetworkStream, max_bytes: int, timeout: float | None) -> bytes | None:
+        """``stream.read(max_bytes, timeout)`` in a :meth:`guard` (the socket applies ``timeout`` and
+        raises on it; ``None`` is the async twin's).
+
+        Raises:
+            Interrupted: a stop was asked for, before or during the read.
+        """
+        with self.guard(timeout):
+            return stream.read(max_bytes, timeout)
+
+    def write(self, stream: httpcore.NetworkStream, data: bytes, timeout: float | None) -> bool:
+        """``stream.write(data, timeout)`` in a :meth:`guard` that does not check for a stop first:
+        true (the socket raises on its ``timeout``; the async twin says whether it finished in time).
+
+        Raises:
+            Interrupted: a stop was asked for during the write.
+        """
+        with self.guard(timeout, check=False):
+            stream.write(data, timeout)
+        return True
 
     def sleep(self, seconds: float) -> None:
         """Sleep, unless a stop is asked for first.

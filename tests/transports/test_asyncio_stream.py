@@ -4,6 +4,7 @@ reading paused at its bound, writes that wait to drain, and cancelled waits."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from anyio.abc import SocketAttribute, SocketListener
 
 from webcast_proto import TransportError
 from webcast_transports import _backend
-from webcast_transports._backend import _AsyncioProtocolStream
+from webcast_transports._backend import AsyncInterrupt, Interrupted, _AsyncioProtocolStream
 from webcast_transports._errors import map_errors
 
 if TYPE_CHECKING:
@@ -187,6 +188,93 @@ def test_cancelled_waits_leave_no_future_behind() -> None:
     _run(test)
 
 
+def test_the_interrupts_read_waits_without_a_scope_and_ends_as_a_guard_would() -> None:
+    """``AsyncInterrupt.read`` on the protocol stream (no cancel scope): bytes already there at once;
+    the deadline gives ``None``; ``request()`` during the wait or before it raises ``Interrupted``,
+    leaving the bytes that came meanwhile for the next read; a cancelled task's read drops its future
+    and its timer; the end of the stream is ``b""``. No future stays registered with the interrupt."""
+
+    async def test(client: SocketStream, server: SocketStream) -> None:
+        ours = _take_over(client)
+        interrupt = AsyncInterrupt()
+        scheduled = asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
+
+        def timers_left() -> int:
+            return sum(1 for h in scheduled if h._callback is _backend._wake_future and not h.cancelled())
+
+        await server.send(b"ready")
+        await _until(ours._readable, "the bytes arrive")
+        assert await interrupt.read(ours, 100, 0.0) == b"ready"  # buffered: no wait, no timer
+        assert await interrupt.read(ours, 100, 0.02) is None  # the deadline
+        assert ours._read_waiter is None
+        assert not interrupt._scopes
+        assert timers_left() == 0
+
+        async def late_bytes() -> None:
+            await anyio.sleep(0.02)
+            await server.send(b"late")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(late_bytes)
+            assert await interrupt.read(ours, 100, 5.0) == b"late"  # woken by the bytes, not the timer
+        with anyio.move_on_after(0.02) as scope:  # an outer cancellation goes through
+            await interrupt.read(ours, 100, None)
+        assert scope.cancelled_caught
+        assert ours._read_waiter is None
+        assert not interrupt._scopes
+        assert timers_left() == 0
+
+        async def stop_then_send() -> None:
+            await _until(lambda: bool(interrupt._scopes), "the read waits")
+            interrupt.request()
+            await server.send(b"kept")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(stop_then_send)
+            with pytest.raises(Interrupted):
+                await interrupt.read(ours, 100, None)
+        assert not interrupt._scopes
+        with pytest.raises(Interrupted):  # asked for before: at once
+            await interrupt.read(ours, 100, None)
+        assert await ours.read(100) == b"kept"
+        await server.aclose()
+        assert await AsyncInterrupt().read(ours, 100, 5.0) == b""  # the end of the stream
+
+    _run(test)
+
+
+def test_the_interrupts_write_goes_at_once_or_waits_in_a_guard() -> None:
+    """``AsyncInterrupt.write`` on the protocol stream: what the kernel takes at once needs no wait,
+    even once a stop was asked for (an ack must go out); a write that must drain waits in a guard,
+    which its timeout ends (``False``) and ``request()`` interrupts."""
+
+    async def test(client: SocketStream, server: SocketStream) -> None:
+        ours = _take_over(client)
+        interrupt = AsyncInterrupt()
+        assert ours.write_nowait(b"")  # nothing to write: nothing to wait for
+        await ours.drain()  # nothing held: at once
+        assert await interrupt.write(ours, b"ack", 1.0)
+        ours.pause_writing()  # as the transport says it when the kernel takes less than all
+        assert not await interrupt.write(ours, b" slow", 0.02)
+        assert ours._drain_waiter is None
+
+        async def stop() -> None:
+            await _until(lambda: ours._drain_waiter is not None, "the write waits")
+            interrupt.request()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(stop)
+            with pytest.raises(Interrupted):
+                await interrupt.write(ours, b" stopped", None)
+        ours.resume_writing()
+        assert await interrupt.write(ours, b" after", None)  # a stop does not keep a write back
+        expected = b"ack slow stopped after"
+        assert await _receive_exactly(server, len(expected)) == expected
+        await ours.aclose()
+
+    _run(test)
+
+
 def test_a_write_waits_for_the_buffer_to_drain() -> None:
     """More than the kernel takes at once: the write returns once all of it has gone."""
     payload = b"x" * (16 * 1024 * 1024)
@@ -235,89 +323,3 @@ async def _receive_exactly(stream: SocketStream, size: int) -> bytes:
     while len(data) < size:
         data += await stream.receive()
     return bytes(data)
-
-
-def test_read_within_waits_for_bytes_a_timeout_or_a_stop_without_a_cancel_scope() -> None:
-    """``read_within``: buffered bytes at once; ``None`` once the timeout passes; ``Interrupted`` when
-    the interrupt is requested before or during the wait; the end of the stream as ``b""``; an outer
-    cancellation cancels the wait. No future or timer is left behind, and the WebSocket reads through
-    it (``AsyncBackend.read_within``), never anyio's stream."""
-
-    async def test(client: SocketStream, server: SocketStream) -> None:
-        ours = _take_over(client)
-        assert _backend.AsyncBackend.read_within(ours) == ours.read_within
-        interrupt = _backend.AsyncInterrupt()
-        await server.send(b"ready")
-        await _until(lambda: bool(ours._buffer), "the bytes arrive")
-        assert await ours.read_within(3, None, interrupt) == b"rea"
-        assert await ours.read_within(100, 5.0, interrupt) == b"dy"
-
-        started = anyio.current_time()
-        assert await ours.read_within(100, 0.02, interrupt) is None
-        assert anyio.current_time() - started >= 0.015
-        assert ours._read_waiter is None
-        assert interrupt._waiter is None
-
-        async def send_later() -> None:
-            await anyio.sleep(0.02)
-            await server.send(b"late")
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(send_later)
-            assert await ours.read_within(100, 5.0, interrupt) == b"late"
-
-        with anyio.move_on_after(0.02) as scope:
-            await ours.read_within(100, None, interrupt)
-        assert scope.cancelled_caught
-        assert ours._read_waiter is None
-        assert interrupt._waiter is None
-
-        async def stop_later() -> None:
-            await anyio.sleep(0.02)
-            interrupt.request()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(stop_later)
-            with pytest.raises(_backend.Interrupted):
-                await ours.read_within(100, None, interrupt)
-        assert interrupt._waiter is None
-        with pytest.raises(_backend.Interrupted):  # asked for already: at once, even with bytes there
-            await ours.read_within(100, None, interrupt)
-
-        fresh = _backend.AsyncInterrupt()
-        await server.send_eof()
-        assert await ours.read_within(100, 5.0, fresh) == b""
-        await ours.aclose()
-        with pytest.raises(anyio.ClosedResourceError):
-            await ours.read_within(100, 5.0, fresh)
-
-    _run(test)
-
-
-def test_a_stop_that_comes_with_bytes_lets_the_bytes_through_first() -> None:
-    """When the bytes and a stop settle the same wait, the bytes are returned (whichever came first
-    wins the future) and the next read raises ``Interrupted``."""
-
-    async def test(client: SocketStream, server: SocketStream) -> None:
-        ours = _take_over(client)
-        interrupt = _backend.AsyncInterrupt()
-
-        async def both() -> None:
-            await anyio.sleep(0.02)
-            ours.data_received(b"just in time")  # as the loop hands over bytes
-            interrupt.request()  # too late for this wait: its future is settled
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(both)
-            assert await ours.read_within(100, None, interrupt) == b"just in time"
-        with pytest.raises(_backend.Interrupted):
-            await ours.read_within(100, None, interrupt)
-        await ours.aclose()
-
-    _run(test)
-
-
-def test_other_streams_are_read_in_a_guard() -> None:
-    """Streams other than the protocol stream have no ``read_within``: the WebSocket guards them."""
-    assert _backend.AsyncBackend.read_within(object()) is None  # type: ignore[arg-type]  # any other stream
-    assert _backend.SyncBackend.read_within(object()) is None  # type: ignore[arg-type]  # the blocking flavour

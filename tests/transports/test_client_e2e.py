@@ -576,24 +576,24 @@ def test_the_socket_reads_the_anyio_stream_directly(
     anyio stream itself (``AsyncBackend.streaming_io``), not through httpcore's per-call wrappers,
     and on asyncio the socket's transport through a protocol of our own, which waits by itself; chats
     still arrive. Should an httpcore or anyio release move the private types, this test says so."""
-    from webcast_transports._backend import AsyncBackend
+    from webcast_transports._backend import AsyncBackend, _AsyncioProtocolStream
 
     seen: list[str] = []
     original = AsyncBackend.streaming_io
-    original_within = AsyncBackend.read_within
+    original_read_within = _AsyncioProtocolStream.read_within
 
     def spy(stream: Any) -> Any:
         io = original(stream)
         seen.append(type(io).__name__)
         return io
 
-    def spy_within(stream: Any) -> Any:
-        within = original_within(stream)
-        seen.append("read_within" if within is not None else "guard")
-        return within
+    async def spy_read_within(self: Any, *args: Any) -> Any:
+        if "read_within" not in seen:
+            seen.append("read_within")
+        return await original_read_within(self, *args)
 
     monkeypatch.setattr(AsyncBackend, "streaming_io", staticmethod(spy))
-    monkeypatch.setattr(AsyncBackend, "read_within", staticmethod(spy_within))
+    monkeypatch.setattr(_AsyncioProtocolStream, "read_within", spy_read_within)
     server = serve(Room("dora"))
     room = server.room("dora")
     flavour = Flavour(backend)
@@ -610,7 +610,7 @@ def test_the_socket_reads_the_anyio_stream_directly(
     flavour.run(body)
     # On asyncio the socket's idle wait is the protocol stream's own (read_within), not a guard's scope.
     assert seen == (
-        ["_AsyncioProtocolStream", "read_within"] if backend == "asyncio" else ["_AnyIODirectStream", "guard"]
+        ["_AsyncioProtocolStream", "read_within"] if backend == "asyncio" else ["_AnyIODirectStream"]
     )
     assert collector.of("chat")[0].comment == "through the direct stream"
 

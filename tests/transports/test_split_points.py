@@ -344,28 +344,44 @@ def test_an_oversized_message_is_refused_wherever_it_is_cut(
     assert received == [b"ok"]
 
 
+_LENGTH_5: Final = (5).to_bytes(8, "big")
+_LENGTH_MSB: Final = (1 << 63 | 70_000).to_bytes(8, "big")
+
+
 @pytest.mark.parametrize(
     ("tail", "code", "reason"),
     [
         (b"\x83\x00", 1002, "Invalid opcode 0x3"),  # a reserved opcode
         (b"\x82\x85abcd12345", 1002, "client received unexpected masked frame"),
+        (b"\x82\x7e\x00\x05hello", 1002, "Payload length used 2 bytes when 1 would have sufficed"),
+        (b"\x82\x7f" + _LENGTH_5 + b"hello", 1002, "Payload length used 8 bytes when 2 would have sufficed"),
+        (b"\x82\x7f" + _LENGTH_MSB, 1002, "8-byte payload length with non-zero MSB"),
+        (b"\x02\x05hello", 1006, ""),  # a first fragment (wsproto's to join), then the end
         (b"\x82\x05hel", 1006, ""),  # the TCP stream ends mid-frame
+        (b"\x82\x7e\x01", 1006, ""),  # … or mid-header
+        (b"\x82\x7f\x00\x00\x00", 1006, ""),
     ],
-    ids=["reserved-opcode", "masked", "end-mid-frame"],
-)
+    ids=[
+        "reserved-opcode", "masked", "long-2-byte-length", "long-8-byte-length", "8-byte-length-msb",
+        "end-after-a-fragment", "end-mid-frame", "end-mid-2-byte-length", "end-mid-8-byte-length",
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("cut", ["whole", "bytewise"])
 @pytest.mark.parametrize("flavour", ["async", "sync"])
 def test_a_broken_frame_or_a_lost_stream_is_a_close(
-    flavour: str, tail: bytes, code: int, reason: str
+    flavour: str, cut: str, tail: bytes, code: int, reason: str
 ) -> None:
     """After a good message, a frame that breaks RFC 6455 is a close with wsproto's code and reason,
     unanswered; the TCP stream ending without a close frame is a 1006 close; the message before
-    either is delivered whole."""
+    either is delivered whole; read at once or a byte at a time (the socket's own parser for whole
+    binary frames hands the rest to wsproto, which judges it)."""
     stream = _server_stream([(b"ok", 1)], 0)[:4] + tail  # b"ok" alone, without the text and close
+    chunks = [stream] if cut == "whole" else [stream[i : i + 1] for i in range(len(stream))]
     received: list[object] = []
     if flavour == "async":
 
         async def run() -> bytes:
-            pieces = _PiecesAsync([stream])
+            pieces = _PiecesAsync(chunks)
             socket = AsyncWebSocket(pieces, interrupt=AsyncInterrupt(), max_message_size=256, what="t")
             received.append(await socket.receive(None))
             received.append(await socket.receive(None))
@@ -375,13 +391,37 @@ def test_a_broken_frame_or_a_lost_stream_is_a_close(
         written = anyio.run(run)
         closed: object = WebSocketClosed(code, reason)
     else:
-        pieces = _PiecesSync([stream])
+        pieces = _PiecesSync(chunks)
         socket = SyncWebSocket(pieces, interrupt=SyncInterrupt(), max_message_size=256, what="t")
         received.extend(socket.receive(None) for _ in range(3))
         written = bytes(pieces.written)
         closed = SyncWebSocketClosed(code, reason)
     assert received == [b"ok", closed, closed]
     assert written == b""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    sizes=st.lists(st.sampled_from([0, 1, 125, 126, 127, 65_535, 65_536, 70_001]), min_size=1, max_size=4),
+    flavour=st.sampled_from(["async", "sync"]),
+)
+def test_whole_binary_frames_of_every_length_encoding(
+    data: st.DataObject, sizes: list[int], flavour: str
+) -> None:
+    """Whole binary messages with 1-, 2- and 8-byte lengths, at the edges of each, cut anywhere (the
+    socket's own parser): each is received whole and in order, then the text message and the close
+    (wsproto's)."""
+    messages = [(bytes([index]) * size, 1) for index, size in enumerate(sizes)]
+    stream = _server_stream(messages, 0)
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=6).map(sorted))
+    pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True) if b > a]
+    if flavour == "async":
+        received, written = anyio.run(_receive_all_async, pieces, 80_000)
+    else:
+        received, written = _receive_all_sync(pieces, 80_000)
+    assert received == [m for m, _ in messages] + _EXPECTED_TAIL[flavour]
+    assert _pongs_and_close(written) == ["CloseConnection"]
 
 
 # --------------------------------------------------------------------------------------------

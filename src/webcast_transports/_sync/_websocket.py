@@ -8,12 +8,22 @@ asks, though TikTok sends none (SPEC.md §2.5); text messages are passed on as t
 the core to judge (SPEC.md §4: every push frame is binary).
 
 The socket does its own waiting, the interrupt's way (``disconnect()`` stops it): in the async
-flavour each read or write is one cancel scope, :meth:`SyncInterrupt.guard`, which also carries the
-read's deadline or the write's timeout, on the anyio stream under httpcore's, or on asyncio on the
-socket's transport through a protocol of our own (``SyncBackend.streaming_io``); reads in the
+flavour each read or write is :meth:`SyncInterrupt.read` or :meth:`SyncInterrupt.write`, one
+cancel scope (:meth:`SyncInterrupt.guard`) that also carries the read's deadline or the write's
+timeout, on the anyio stream under httpcore's; on asyncio the socket's transport is read through a
+protocol of our own (``SyncBackend.streaming_io``), whose reads wait on a future without a scope
+and whose writes wait (in a scope) only when the kernel does not take them at once; reads in the
 blocking flavour wait at most ``SyncBackend.wait_slice`` at a time to look at the interrupt's
 flag. A read takes all the bytes available (up to 64 KiB), and wsproto parses every frame in them
 before the next read.
+
+The frames TikTok sends are whole binary messages, one frame each (SPEC.md §4): while every frame so
+far has been one, the socket parses them itself (:meth:`SyncWebSocket._next_simple_frame`: FIN and
+the binary opcode, no reserved bit, no mask, the shortest length encoding, at most
+``max_message_size``), taking the payload out of the bytes read in one copy; wsproto's parser
+(a generator, two named tuples and three copies per frame) cost ~20 µs of a frame's latency. The
+first frame that is anything else (a ping, a close, a fragment, text, a malformed header, one too
+big) and everything after it go to wsproto, which judges them as before.
 
 The socket drives wsproto's ``FrameProtocol`` itself, with the few state rules of wsproto's
 ``Connection`` (open, local or remote closing, closed) written out here: ``Connection`` adds an event
@@ -45,6 +55,8 @@ CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001
 CLOSE_TOO_BIG: Final = 1009
 _READ_SIZE: Final = 64 * 1024
+# The first byte of a whole binary message in one frame: FIN, no reserved bit, opcode 2.
+_FIN_BINARY: Final = 0x82
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +91,6 @@ class SyncWebSocket:
         what: str,
     ) -> None:
         self._stream = SyncBackend.streaming_io(stream)
-        # A stream that waits within a timeout and the interrupt by itself (asyncio's protocol stream):
-        # its idle wait then holds no cancel scope.
-        self._read_within = SyncBackend.read_within(self._stream)
         self._interrupt = interrupt
         self._max = max_message_size
         self._what = f"WebSocket {what}"  # as map_errors names it: made once, not on every read
@@ -89,6 +98,11 @@ class SyncWebSocket:
         self._state = ConnectionState.OPEN
         self._lost = False  # the TCP stream ended without a close frame: a 1006 close (RFC 6455 §7.1.5)
         self._buffer = bytearray()
+        # While ``_simple``: the bytes read and not parsed yet, from ``_offset`` on (the socket's own
+        # parser, module docstring); wsproto has been fed nothing. Once not: wsproto is fed everything.
+        self._simple = True
+        self._pending: bytes | bytearray = b""
+        self._offset = 0
         self._closed: WebSocketClosed | None = None
         self._released = False
 
@@ -129,7 +143,12 @@ class SyncWebSocket:
         deadline = None if timeout is None else clock() + timeout
         stream = self._stream
         while True:
-            message = self._next_message()
+            # A whole binary frame read already is taken here, without the coroutines around wsproto.
+            message: bytes | WebSocketClosed | None = None
+            if self._simple and self._closed is None:
+                message = self._next_simple_frame()
+            if message is None:
+                message = self._next_message()
             if message is not None:
                 return message
             wait = None if deadline is None else deadline - clock()
@@ -137,23 +156,15 @@ class SyncWebSocket:
                 return None
             if SyncBackend.wait_slice is not None:
                 wait = SyncBackend.wait_slice if wait is None else min(wait, SyncBackend.wait_slice)
-            read_within = self._read_within
-            if read_within is not None:
-                with map_errors(self._what):
-                    within = read_within(_READ_SIZE, wait, self._interrupt)
-                if within is None:  # the deadline: the loop returns None
-                    continue
-                self._receive_data(within)
-                continue
             try:
-                # One scope (async) bounds the read by ``wait`` and by disconnect(); the blocking
-                # flavour's socket applies ``wait`` itself.
-                with self._interrupt.guard(wait) as guard, map_errors(self._what):
-                    data = stream.read(_READ_SIZE, wait)
+                # The interrupt bounds the read by ``wait`` and by disconnect() (async: one scope, or
+                # none on asyncio's protocol stream); the blocking flavour's socket applies ``wait``.
+                with map_errors(self._what):
+                    data = self._interrupt.read(stream, _READ_SIZE, wait)
             except ReadTimeout:  # only a slice or the timeout ran out: not an error
                 self._interrupt.check()
                 continue
-            if guard.timed_out:  # the async flavour's deadline: the loop returns None
+            if data is None:  # the async flavour's deadline: the loop returns None
                 continue
             self._receive_data(data)
 
@@ -163,7 +174,15 @@ class SyncWebSocket:
             self._lost = True
             self._state = ConnectionState.CLOSED
         elif self._state is ConnectionState.OPEN or self._state is ConnectionState.LOCAL_CLOSING:
-            self._proto.receive_bytes(data)
+            if not self._simple:
+                self._proto.receive_bytes(data)
+            elif self._offset == len(self._pending):  # all parsed: the new bytes as they came
+                self._pending, self._offset = data, 0
+            else:  # a frame's start is waiting for the rest of it
+                pending = self._pending[self._offset :]
+                self._pending = pending if type(pending) is bytearray else bytearray(pending)
+                self._pending += data
+                self._offset = 0
         elif self._state is ConnectionState.CLOSED:
             raise LocalProtocolError("Connection already closed.")
 
@@ -187,7 +206,61 @@ class SyncWebSocket:
             self._closed = WebSocketClosed(int(exc.code), str(exc))
             return self._closed
 
+    def _next_simple_frame(self) -> bytes | None:
+        """The payload of the next frame read, if it is a whole binary message (module docstring)
+        and all there; ``None`` when it is not all there yet, or is not one: then the socket stops
+        parsing (``_simple`` false) and hands wsproto the bytes it has."""
+        pending, offset = self._pending, self._offset
+        available = len(pending) - offset
+        if available < 2:
+            if available and pending[offset] != _FIN_BINARY:
+                self._hand_to_wsproto()
+            return None
+        first, length = pending[offset], pending[offset + 1]
+        if first != _FIN_BINARY or length & 0x80:  # not FIN + binary, or masked
+            self._hand_to_wsproto()
+            return None
+        start = offset + 2
+        if length == 126:
+            start += 2
+            if len(pending) < start:
+                return None
+            length = int.from_bytes(pending[offset + 2 : start], "big")
+            if length < 126:  # a longer encoding than needed: wsproto's to refuse
+                self._hand_to_wsproto()
+                return None
+        elif length == 127:
+            start += 8
+            if len(pending) < start:
+                return None
+            length = int.from_bytes(pending[offset + 2 : start], "big")
+            if length < 0x10000 or length >> 63:
+                self._hand_to_wsproto()
+                return None
+        if length > self._max:  # wsproto's partial frames let the size check refuse it early
+            self._hand_to_wsproto()
+            return None
+        end = start + length
+        if len(pending) < end:
+            return None
+        message = bytes(pending[start:end])
+        if end == len(pending):
+            self._pending, self._offset = b"", 0
+        else:
+            self._offset = end
+        return message
+
+    def _hand_to_wsproto(self) -> None:
+        """Stop parsing frames here: wsproto gets the bytes not parsed yet, and all that come (once
+        it has them, nothing is pending here: a second call does nothing)."""
+        self._simple = False
+        rest = self._pending[self._offset :]
+        self._pending, self._offset = b"", 0
+        if rest:
+            self._proto.receive_bytes(bytes(rest))
+
     def _next_frames(self) -> bytes | WebSocketClosed | None:
+        # While the socket parses frames itself (``receive`` tried first), wsproto holds nothing.
         for frame in self._proto.received_frames():
             opcode = frame.opcode
             if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
@@ -235,9 +308,9 @@ class SyncWebSocket:
             with map_errors(self._what):
                 self._stream.write(data, timeout)
             return
-        with self._interrupt.guard(timeout, check=False) as guard, map_errors(self._what):
-            self._stream.write(data, timeout)
-        if guard.timed_out:
+        with map_errors(self._what):
+            written = self._interrupt.write(self._stream, data, timeout)
+        if not written:
             raise ReadTimeout(f"{self._what}: timed out writing (over {timeout} s)")
 
     def _close_quietly(self, code: int, reason: str, *, timeout: float | None, guarded: bool) -> None:
@@ -255,6 +328,7 @@ class SyncWebSocket:
             return
         try:
             if self._state is ConnectionState.OPEN:
+                self._hand_to_wsproto()  # the close's answer is looked for among wsproto's frames
                 self._close_quietly(code, reason, timeout=timeout, guarded=False)
                 deadline = clock() + timeout
                 while self._current_state() is ConnectionState.LOCAL_CLOSING and clock() < deadline:
