@@ -177,11 +177,12 @@ class AsyncWebSocket:
                 self._proto.receive_bytes(data)
             elif self._offset == len(self._pending):  # all parsed: the new bytes as they came
                 self._pending, self._offset = data, 0
-            else:  # a frame's start is waiting for the rest of it
-                pending = self._pending[self._offset :]
-                self._pending = pending if type(pending) is bytearray else bytearray(pending)
-                self._pending += data
-                self._offset = 0
+            else:  # a frame's start is waiting for the rest of it: appended to, copied only once
+                pending = self._pending
+                if self._offset or type(pending) is not bytearray:
+                    pending = self._pending = bytearray(memoryview(pending)[self._offset :])
+                    self._offset = 0
+                pending += data
         elif self._state is ConnectionState.CLOSED:
             raise LocalProtocolError("Connection already closed.")
 
