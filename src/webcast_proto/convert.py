@@ -364,20 +364,13 @@ class UserCache:
         return len(self._users)
 
     def __call__(self, user: pb.User) -> User:
-        """The user converted, from the cache when the same user was converted before."""
+        """The user converted, from the cache when the same user was converted before (its bytes
+        are the key, as for :meth:`of_wire`, which converts them to what convert_user gives)."""
         try:
             key = user.SerializeToString()
         except EncodeError:  # pragma: no cover  # upb re-encodes what it parsed; never seen
             return convert_user(user)
-        users = self._users
-        found = users.get(key)
-        if found is not None:
-            users.move_to_end(key)
-            return found
-        found = users[key] = convert_user(user)
-        if len(users) > self._capacity:
-            users.popitem(last=False)
-        return found
+        return self.of_wire((key,))
 
     def of_wire(self, parts: Sequence[bytes]) -> User:
         """The user serialized in ``parts``: a view's ``repeated bytes`` user field (none: empty user).
