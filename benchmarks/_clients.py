@@ -142,9 +142,25 @@ def _register(
         client.on("chat", collector.on_chat_counted)
 
 
-def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: float, cpu: float) -> Outcome:
-    skip = min(len(collector.seen_ns) // 20, 200)  # the first ones pay for warm caches
-    seen = collector.seen_ns[skip:]
+def pace(server: ServerProcess, case: Case) -> dict[str, Any]:
+    """Have the server pace ``case`` on its first room; its answer once the case is over."""
+    return server.command(
+        cmd="pace", rate=case.rate, per_frame=case.per_frame, duration=case.duration, kind=case.kind
+    )
+
+
+def finish(
+    case: Case,
+    seen_ns: Sequence[tuple[int, int, int]],
+    received: int,
+    answer: dict[str, Any],
+    seconds: float,
+    cpu: float,
+) -> Outcome:
+    """The outcome of a case from what was seen: ``(stamp, read, handled)`` per chat (``read`` 0 when
+    not noted) and the server's answer (its write times per stamp)."""
+    skip = min(len(seen_ns) // 20, 200)  # the first ones pay for warm caches
+    seen = seen_ns[skip:]
     written: dict[str, int] = answer.get("written", {})
     send_called: dict[str, int] = answer.get("send_called", {})
     latencies, from_send, from_stamp, to_read, read_to_handler = [], [], [], [], []
@@ -161,7 +177,7 @@ def _finish(case: Case, collector: _Collector, answer: dict[str, Any], seconds: 
     return Outcome(
         case=case,
         sent=int(answer["messages"]),
-        received=collector.messages,
+        received=received,
         behind=int(answer["behind"]),
         seconds=seconds,
         cpu=cpu,
@@ -195,11 +211,6 @@ def run_cases(
     outcomes: list[Outcome] = []
     warm = Case("warm-up", 200, 1, warmup, cases[0].kind) if warmup else None
 
-    def pace(case: Case) -> dict[str, Any]:
-        return server.command(
-            cmd="pace", rate=case.rate, per_frame=case.per_frame, duration=case.duration, kind=case.kind
-        )
-
     def begin(collector: _Collector) -> tuple[float, float, float]:
         collector.messages = 0
         collector.seen_ns.clear()
@@ -209,7 +220,8 @@ def run_cases(
         case: Case, collector: _Collector, answer: dict[str, Any], marks: tuple[float, float, float]
     ) -> Outcome:
         server_cpu0, cpu0, t0 = marks
-        outcome = _finish(case, collector, answer, time.monotonic() - t0, cpu_seconds() - cpu0)
+        seconds, cpu = time.monotonic() - t0, cpu_seconds() - cpu0
+        outcome = finish(case, collector.seen_ns, collector.messages, answer, seconds, cpu)
         outcome.server_cpu = server.cpu_seconds() - server_cpu0
         return outcome
 
@@ -220,7 +232,7 @@ def run_cases(
             client.connect()
             for case in [warm, *cases] if warm is not None else cases:
                 marks = begin(collector)
-                answer = pace(case)
+                answer = pace(server, case)
                 deadline = time.monotonic() + SETTLE_TIMEOUT
                 while collector.messages < int(answer["messages"]) and time.monotonic() < deadline:
                     time.sleep(0.005)
@@ -236,7 +248,7 @@ def run_cases(
             await client.connect()
             for case in [warm, *cases] if warm is not None else cases:
                 marks = begin(collector)
-                answer = await anyio.to_thread.run_sync(pace, case)
+                answer = await anyio.to_thread.run_sync(pace, server, case)
                 deadline = time.monotonic() + SETTLE_TIMEOUT
                 while collector.messages < int(answer["messages"]) and time.monotonic() < deadline:
                     await anyio.sleep(0.005)

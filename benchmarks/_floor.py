@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpcore
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
-from benchmarks._clients import Case, Outcome
+from benchmarks._clients import Case, Outcome, finish, pace
 from benchmarks._common import cpu_seconds
 from webcast_proto import codec, http
 from webcast_proto._pb import webcast_pb2 as pb
@@ -142,11 +142,6 @@ def run_floor(server: ServerProcess, case: Case, *, uvloop: bool = False) -> Out
     ]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    def pace() -> dict[str, Any]:
-        return server.command(
-            cmd="pace", rate=case.rate, per_frame=case.per_frame, duration=case.duration, kind=case.kind
-        )
-
     async def main() -> tuple[dict[str, Any], list[tuple[int, bytes]], float, float, float]:
         loop = asyncio.get_running_loop()
         protocol = _StampingProtocol(loop)
@@ -156,7 +151,7 @@ def run_floor(server: ServerProcess, case: Case, *, uvloop: bool = False) -> Out
             await asyncio.wait_for(protocol.upgraded, 10)
             protocol.chunks.clear()  # the frames sent on opening (the first fetch's cursor on)
             server_cpu0, cpu0, t0 = server.cpu_seconds(), cpu_seconds(), time.monotonic()
-            answer = await loop.run_in_executor(None, pace)
+            answer = await loop.run_in_executor(None, pace, server, case)
             await asyncio.sleep(0.1)  # the last frames' bytes
             seconds, cpu = time.monotonic() - t0, cpu_seconds() - cpu0
             return answer, protocol.chunks, seconds, cpu, server.cpu_seconds() - server_cpu0
@@ -169,26 +164,7 @@ def run_floor(server: ServerProcess, case: Case, *, uvloop: bool = False) -> Out
     else:
         answer, chunks, seconds, cpu, server_cpu = asyncio.run(main())
     seen = _stamps(chunks)
-    skip = min(len(seen) // 20, 200)  # as the client's cases
-    written: dict[str, int] = answer.get("written", {})
-    send_called: dict[str, int] = answer.get("send_called", {})
-    latencies, from_send, from_stamp = [], [], []
-    for stamp, read in seen[skip:]:
-        from_stamp.append((read - stamp) / 1000)
-        at = written.get(str(stamp))
-        if at is None:
-            continue
-        latencies.append((read - at) / 1000)
-        from_send.append((read - send_called.get(str(stamp), at)) / 1000)
-    return Outcome(
-        case=case,
-        sent=int(answer["messages"]),
-        received=len(seen),
-        behind=int(answer["behind"]),
-        seconds=seconds,
-        cpu=cpu,
-        server_cpu=server_cpu,
-        latencies_us=latencies,
-        from_send_us=from_send,
-        from_stamp_us=from_stamp,
-    )
+    # Read there is the moment of data_received, which the handler's time stands for in finish().
+    outcome = finish(case, [(stamp, 0, read) for stamp, read in seen], len(seen), answer, seconds, cpu)
+    outcome.server_cpu = server_cpu
+    return outcome
