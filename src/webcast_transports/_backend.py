@@ -113,10 +113,11 @@ class AsyncBackend:
 
         httpcore wraps every read and write in a ``fail_after`` scope (even without a timeout) and
         its own exception mapping, ~10 µs a call; in the streaming phase the WebSocket bounds its
-        waits with the interrupt's scope instead (:meth:`AsyncInterrupt.guard`), one per wait. On
-        asyncio, the socket's transport is then read by a protocol of our own instead of anyio's
-        socket stream (:class:`_AsyncioProtocolStream`), directly for ``ws://`` and under anyio's TLS
-        stream for ``wss://``. The bytes of the 101 answer's read that follow its headers come first.
+        waits through the interrupt instead (:meth:`AsyncInterrupt.read` and ``write``): one scope per
+        wait. On asyncio, the socket's transport is then read by a protocol of our own instead of
+        anyio's socket stream (:class:`_AsyncioProtocolStream`), directly for ``ws://`` and under
+        anyio's TLS stream for ``wss://``, whose waits need no scope. The bytes of the 101 answer's
+        read that follow its headers come first.
         """
         leading: object = b""
         inner: object = stream
@@ -228,7 +229,8 @@ class _AsyncioProtocolStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
     It is made by :meth:`take_over`, from anyio's stream, whose transport it keeps and whose buffered
     bytes it takes; anyio's stream and protocol are then let go of. One reader and one writer at a
     time (the WebSocket's way). ``timeout`` is ignored: the caller bounds the call
-    (:meth:`AsyncInterrupt.guard`); cancelling a wait drops its future. Failures are anyio's, as its
+    (:meth:`AsyncInterrupt.read` and ``write``: :meth:`read_within`, and a guard around
+    :meth:`drain`); cancelling a wait drops its future. Failures are anyio's, as its
     stream raised them (``BrokenResourceError`` from the OS error, ``ClosedResourceError`` once
     closed), so :func:`~webcast_transports._errors.map_errors` reports them as before; the end of the
     stream is ``b""``.
